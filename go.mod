@@ -1,0 +1,3 @@
+module github.com/slawatch/slawatch
+
+go 1.26

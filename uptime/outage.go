@@ -1,0 +1,46 @@
+// Package uptime turns probe results into service states and outages, and
+// outages, maintenance and monitored time into uptime figures.
+package uptime
+
+import "time"
+
+// Outage is an interval in which a service was unavailable. End is the zero
+// time while the outage is open.
+type Outage struct {
+	ID       int64
+	Service  string
+	Start    time.Time
+	End      time.Time // zero while open
+	Cause    string    // the failure reason a person can act on
+	Probe    string    // the probe that confirmed it; empty for manual outages
+	Severity string    // P1…P4, empty when unknown
+	Source   string    // SourceProbe or SourceManual
+
+	// Force majeure: an excluded outage counts like maintenance.
+	Excluded      bool
+	ExcludeReason string
+	ExcludedBy    string
+	ExcludedAt    time.Time
+}
+
+// Sources of an outage.
+const (
+	SourceProbe  = "probe"
+	SourceManual = "manual"
+)
+
+// Open reports whether the outage is still going on.
+func (o Outage) Open() bool { return o.End.IsZero() }
+
+// Interval is the half-open time interval [Start, End).
+type Interval struct {
+	Start, End time.Time
+}
+
+// Duration is the interval's length, zero when it is empty or inverted.
+func (i Interval) Duration() time.Duration {
+	if !i.End.After(i.Start) {
+		return 0
+	}
+	return i.End.Sub(i.Start)
+}
