@@ -2,7 +2,11 @@
 // outages, maintenance and monitored time into uptime figures.
 package uptime
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Outage is an interval in which a service was unavailable. End is the zero
 // time while the outage is open.
@@ -43,4 +47,19 @@ func (i Interval) Duration() time.Duration {
 		return 0
 	}
 	return i.End.Sub(i.Start)
+}
+
+// CheckManual checks an outage entered by hand before it is stored.
+func CheckManual(o Outage) error {
+	switch {
+	case o.Service == "":
+		return errors.New("service is required")
+	case o.Start.IsZero():
+		return errors.New("start is required")
+	case o.End.IsZero():
+		return errors.New("end is required")
+	case !o.End.After(o.Start):
+		return fmt.Errorf("end %s is not after start %s", o.End.Format(time.RFC3339), o.Start.Format(time.RFC3339))
+	}
+	return nil
 }

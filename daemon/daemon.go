@@ -1,0 +1,480 @@
+// Package daemon runs slawatch: it loads the config, schedules probes, turns
+// their results into states and outages, stores them and serves HTTP.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/slawatch/slawatch/config"
+	"github.com/slawatch/slawatch/probe"
+	"github.com/slawatch/slawatch/store"
+	"github.com/slawatch/slawatch/uptime"
+	"github.com/slawatch/slawatch/web"
+)
+
+// Options configure a Daemon.
+type Options struct {
+	ConfigPath string
+	// Listen overrides server.listen when set.
+	Listen  string
+	Logger  *slog.Logger
+	Version string
+	// Now is the clock; tests inject one. Probes themselves measure real time.
+	Now func() time.Time
+	// OnReady, when set, is called with the listening address once the
+	// daemon is ready.
+	OnReady func(addr net.Addr)
+}
+
+// Daemon is a running slawatch.
+type Daemon struct {
+	opts  Options
+	log   *slog.Logger
+	cfg   atomic.Pointer[config.Config]
+	store *store.Store
+	w     *store.Writer
+	sched *probe.Scheduler
+	web   *web.Server
+	reg   *prometheus.Registry
+	m     *metrics
+	ready atomic.Bool
+
+	reloadMu sync.Mutex // one reload at a time
+
+	mu       sync.RWMutex
+	services map[string]*service
+	order    []string // config order, for listings
+}
+
+// service is the daemon's live view of one configured service.
+type service struct {
+	mu      sync.Mutex
+	cfg     *config.Service
+	tracker *uptime.Tracker
+	last    map[string]probe.Result
+	// unsaved is set while an opened outage has not reached the store
+	// (it failed); the next result retries.
+	unsaved bool
+}
+
+// New loads the config and prepares a daemon; Run starts it.
+func New(opts Options) (*Daemon, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	cfg, err := config.Load(opts.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't load configuration (--config=%q):\n%w", opts.ConfigPath, err)
+	}
+	d := &Daemon{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), services: map[string]*service{}}
+	d.cfg.Store(cfg)
+	return d, nil
+}
+
+// Ready reports whether the daemon is serving: the store is open and
+// probes are scheduled, and it is not stopping.
+func (d *Daemon) Ready() bool { return d.ready.Load() }
+
+// Config returns the config in force.
+func (d *Daemon) Config() *config.Config { return d.cfg.Load() }
+
+// Run runs the daemon until ctx ends, then shuts down in order: not ready,
+// stop HTTP, stop probing, flush results, close the store.
+func (d *Daemon) Run(ctx context.Context) error {
+	cfg := d.cfg.Load()
+	listen := cfg.Server.Listen
+	if d.opts.Listen != "" {
+		listen = d.opts.Listen
+	}
+	tokens, err := cfg.APITokens()
+	if err != nil {
+		return fmt.Errorf("read API tokens: %w", err)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	defer ln.Close()
+
+	st, err := store.Open(ctx, cfg.Storage.Path)
+	if err != nil {
+		return err
+	}
+	d.store = st
+	defer func() {
+		if err := st.Close(); err != nil {
+			d.log.Error("close store", "err", err)
+		}
+	}()
+
+	d.m = newMetrics(d.reg, d.opts.Version, d.countOutages, d.log)
+	d.w = st.NewWriter(store.WriterOptions{Logger: d.log})
+	d.sched = probe.NewScheduler(probe.SchedulerOptions{
+		Concurrency: cfg.Probing.Concurrency,
+		Sink:        d.onResult,
+		Logger:      d.log,
+		OnSkip: func(service, name string) {
+			d.m.probesSkipped.WithLabelValues(service, name).Inc()
+		},
+	})
+	d.web = web.New(web.Options{Backend: d, Store: st, Registry: d.reg, Logger: d.log, Now: d.opts.Now})
+	d.web.SetTokens(tokens)
+	if len(tokens) == 0 {
+		d.log.Warn("no API tokens configured: every write request will get 401", "hint", "set server.api_tokens_file or server.api_tokens_env")
+	}
+
+	if err := d.apply(ctx, cfg); err != nil {
+		return err
+	}
+	d.m.reloadOK.Set(1)
+	d.m.reloadTime.Set(float64(d.opts.Now().Unix()))
+
+	srv := &http.Server{
+		Handler:           d.web,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	d.sched.Start()
+	pruneDone := make(chan struct{})
+	pruneCtx, stopPrune := context.WithCancel(context.Background())
+	go func() { defer close(pruneDone); d.pruneLoop(pruneCtx) }()
+
+	d.ready.Store(true)
+	d.log.Info("slawatch started", "listen", ln.Addr().String(), "config", cfg.File,
+		"store", cfg.Storage.Path, "services", len(cfg.Services), "version", d.opts.Version)
+	if d.opts.OnReady != nil {
+		d.opts.OnReady(ln.Addr())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+
+	d.log.Info("slawatch stopping")
+	d.ready.Store(false)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		d.log.Warn("http shutdown", "err", err)
+	}
+	d.sched.Stop(shutdownCtx)
+	stopPrune()
+	<-pruneDone
+	if err := d.w.Close(shutdownCtx); err != nil {
+		d.log.Error("flush probe results", "err", err)
+	}
+	d.log.Info("slawatch stopped")
+	return runErr
+}
+
+// Reload loads the config file again and, only if it is valid, swaps it in
+// and reconciles the running schedules. A broken file leaves the old config
+// running.
+func (d *Daemon) Reload(ctx context.Context) error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	err := d.reload(ctx)
+	if err != nil {
+		d.m.reloadOK.Set(0)
+		d.log.Error("reload failed; the old config stays in force", "err", err)
+		return err
+	}
+	d.m.reloadOK.Set(1)
+	d.m.reloadTime.Set(float64(d.opts.Now().Unix()))
+	d.log.Info("config reloaded", "services", len(d.cfg.Load().Services))
+	return nil
+}
+
+func (d *Daemon) reload(ctx context.Context) error {
+	cfg, err := config.Load(d.opts.ConfigPath)
+	if err != nil {
+		return err
+	}
+	tokens, err := cfg.APITokens()
+	if err != nil {
+		return fmt.Errorf("read API tokens: %w", err)
+	}
+	old := d.cfg.Load()
+	if cfg.Storage.Path != old.Storage.Path {
+		d.log.Warn("storage.path changed; it takes effect at the next restart", "in_force", old.Storage.Path)
+	}
+	if cfg.Server.Listen != old.Server.Listen && d.opts.Listen == "" {
+		d.log.Warn("server.listen changed; it takes effect at the next restart", "in_force", old.Server.Listen)
+	}
+	if err := d.apply(ctx, cfg); err != nil {
+		return err
+	}
+	d.web.SetTokens(tokens)
+	return nil
+}
+
+// apply makes cfg the config in force: services are added, kept (with their
+// streaks and open outages) or dropped, and the scheduler reconciled.
+func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
+	open, err := d.store.OpenOutages(ctx)
+	if err != nil {
+		return fmt.Errorf("load open outages: %w", err)
+	}
+	openBy := map[string]uptime.Outage{}
+	for _, o := range open {
+		// Should there be several (an older daemon's crash), the newest goes on.
+		if cur, ok := openBy[o.Service]; !ok || o.Start.After(cur.Start) {
+			openBy[o.Service] = o
+		}
+	}
+	now := d.opts.Now()
+
+	d.mu.Lock()
+	next := make(map[string]*service, len(cfg.Services))
+	order := make([]string, 0, len(cfg.Services))
+	var specs []probe.Spec
+	for _, sc := range cfg.Services {
+		infos := make([]uptime.ProbeInfo, 0, len(sc.Probes))
+		for _, p := range sc.Probes {
+			infos = append(infos, uptime.ProbeInfo{Name: p.Name, Impact: p.Impact})
+			specs = append(specs, *p)
+		}
+		svc := d.services[sc.Name]
+		if svc == nil {
+			svc = &service{last: map[string]probe.Result{}}
+			svc.tracker = uptime.NewTracker(sc.Name, sc.FailureThreshold, sc.SuccessThreshold, infos)
+			if o, ok := openBy[sc.Name]; ok {
+				svc.tracker.Restore(o)
+				d.log.Info("resuming open outage", "service", sc.Name, "id", o.ID, "since", o.Start)
+			}
+		} else {
+			svc.mu.Lock()
+			svc.tracker.SetThresholds(sc.FailureThreshold, sc.SuccessThreshold)
+			svc.tracker.SetProbes(infos, now)
+			for name := range svc.last {
+				if !slices.ContainsFunc(sc.Probes, func(p *probe.Spec) bool { return p.Name == name }) {
+					delete(svc.last, name)
+					d.m.forgetProbe(sc.Name, name)
+				}
+			}
+			svc.mu.Unlock()
+		}
+		svc.cfg = sc
+		next[sc.Name] = svc
+		order = append(order, sc.Name)
+		d.m.setState(sc.Name, d.stateOf(svc))
+	}
+	for name := range d.services {
+		if _, ok := next[name]; !ok {
+			d.m.forgetService(name)
+		}
+	}
+	d.services, d.order = next, order
+	d.mu.Unlock()
+
+	if err := d.sched.Apply(specs); err != nil {
+		return fmt.Errorf("schedule probes: %w", err)
+	}
+	d.cfg.Store(cfg)
+	return nil
+}
+
+// stateOf is the service's state; the caller may hold svc.mu or not, as
+// Tracker.State only reads.
+func (d *Daemon) stateOf(svc *service) uptime.State { return svc.tracker.State() }
+
+// onResult takes every probe result, from the probe goroutines.
+func (d *Daemon) onResult(r probe.Result) {
+	d.w.Add(r)
+	d.observeMetrics(r)
+
+	d.mu.RLock()
+	svc := d.services[r.Service]
+	d.mu.RUnlock()
+	if svc == nil {
+		return
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	svc.last[r.Probe] = r
+	tr := svc.tracker.Observe(r)
+	if tr.Opened != nil || svc.unsaved {
+		d.saveOpened(svc)
+	}
+	if tr.Closed != nil {
+		d.saveClosed(svc, *tr.Closed)
+	}
+	if tr.From != tr.To {
+		d.log.Info("service state changed", "service", r.Service, "from", tr.From, "to", tr.To, "probe", r.Probe, "reason", r.Err)
+		d.m.setState(r.Service, tr.To)
+	}
+}
+
+// saveOpened writes the open outage at once, so a crash cannot lose it.
+func (d *Daemon) saveOpened(svc *service) {
+	o, ok := svc.tracker.OpenOutage()
+	if !ok || o.ID != 0 {
+		svc.unsaved = false
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id, err := d.store.InsertOutage(ctx, o)
+	if err != nil {
+		svc.unsaved = true
+		d.log.Error("store opened outage; will retry", "service", o.Service, "err", err)
+		return
+	}
+	svc.unsaved = false
+	svc.tracker.SetOutageID(id)
+	d.log.Warn("outage opened", "service", o.Service, "id", id, "start", o.Start, "probe", o.Probe, "cause", o.Cause)
+}
+
+func (d *Daemon) saveClosed(svc *service, o uptime.Outage) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	if o.ID == 0 {
+		// It never reached the store while open: store it whole now.
+		_, err = d.store.InsertOutage(ctx, o)
+		svc.unsaved = false
+	} else {
+		err = d.store.CloseOutage(ctx, o.ID, o.End)
+	}
+	if err != nil {
+		d.log.Error("store closed outage", "service", o.Service, "id", o.ID, "err", err)
+		return
+	}
+	d.log.Info("outage closed", "service", o.Service, "id", o.ID, "start", o.Start, "end", o.End,
+		"duration", o.End.Sub(o.Start).String())
+}
+
+func (d *Daemon) observeMetrics(r probe.Result) {
+	result, success := "success", 1.0
+	switch {
+	case !r.Success:
+		result, success = "failure", 0
+	case r.Degraded:
+		result = "degraded"
+	}
+	d.m.probeSuccess.WithLabelValues(r.Service, r.Probe).Set(success)
+	d.m.probeDuration.WithLabelValues(r.Service, r.Probe).Observe(r.Duration.Seconds())
+	d.m.probesTotal.WithLabelValues(r.Service, r.Probe, result).Inc()
+	if !r.CertExpiry.IsZero() {
+		d.m.certExpiry.WithLabelValues(r.Service, r.Probe).Set(float64(r.CertExpiry.Unix()))
+	}
+}
+
+func (d *Daemon) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		cutoff := d.opts.Now().Add(-d.cfg.Load().Storage.RawRetention)
+		n, err := d.store.PruneResults(ctx, cutoff)
+		switch {
+		case err != nil && !errors.Is(err, context.Canceled):
+			d.log.Error("prune raw probe results", "err", err)
+		case n > 0:
+			d.log.Info("pruned raw probe results", "rows", n, "before", cutoff)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Daemon) countOutages(ctx context.Context) (map[string]int64, error) {
+	counts, err := d.store.CountOutagesByService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make(map[string]int64, len(d.services))
+	for name := range d.services {
+		out[name] = counts[name]
+	}
+	return out, nil
+}
+
+// HasService reports whether the config in force has the service.
+func (d *Daemon) HasService(name string) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	_, ok := d.services[name]
+	return ok
+}
+
+// Services is the current state of every service, in config order.
+func (d *Daemon) Services() []web.ServiceStatus {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	now := d.opts.Now()
+	out := make([]web.ServiceStatus, 0, len(d.order))
+	for _, name := range d.order {
+		svc := d.services[name]
+		svc.mu.Lock()
+		st := web.ServiceStatus{
+			Name: name, Environment: svc.cfg.Environment, Policy: svc.cfg.Policy,
+			State: string(svc.tracker.State()), Probes: []web.ProbeStatus{},
+		}
+		if o, ok := svc.tracker.OpenOutage(); ok {
+			j := web.NewOutageJSON(o, now)
+			st.OpenOutage = &j
+		}
+		for _, p := range svc.cfg.Probes {
+			ps := web.ProbeStatus{Name: p.Name, Kind: p.Kind(), Target: target(p)}
+			if r, ok := svc.last[p.Name]; ok {
+				start, success := r.Start, r.Success
+				ps.LastRun, ps.Success = &start, &success
+				ps.Degraded, ps.Error, ps.DurationSeconds = r.Degraded, r.Err, r.Duration.Seconds()
+				if !r.CertExpiry.IsZero() {
+					exp := r.CertExpiry
+					ps.CertExpiry = &exp
+				}
+			}
+			st.Probes = append(st.Probes, ps)
+		}
+		svc.mu.Unlock()
+		out = append(out, st)
+	}
+	return out
+}
+
+// target names what a probe checks, for people; URLs lose any credentials.
+func target(p *probe.Spec) string {
+	switch {
+	case p.HTTP != nil:
+		return redactURL(p.HTTP.URL)
+	case p.TCP != nil:
+		return p.TCP.Address
+	case p.DNS != nil:
+		return p.DNS.Name
+	case p.TLS != nil:
+		return p.TLS.Address
+	}
+	return ""
+}

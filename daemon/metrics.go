@@ -1,0 +1,150 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/slawatch/slawatch/uptime"
+)
+
+// durationBuckets cover loopback probes (milliseconds) up to the longest
+// sensible timeout.
+var durationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+type metrics struct {
+	probeSuccess  *prometheus.GaugeVec
+	probeDuration *prometheus.HistogramVec
+	probesTotal   *prometheus.CounterVec
+	probesSkipped *prometheus.CounterVec
+	certExpiry    *prometheus.GaugeVec
+	serviceUp     *prometheus.GaugeVec
+	serviceState  *prometheus.GaugeVec
+	reloadOK      prometheus.Gauge
+	reloadTime    prometheus.Gauge
+}
+
+func newMetrics(reg *prometheus.Registry, version string, outages outageCounter, log *slog.Logger) *metrics {
+	sp := []string{"service", "probe"}
+	m := &metrics{
+		probeSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "slawatch_probe_success", Help: "Whether the probe's last attempt succeeded (1) or failed (0).",
+		}, sp),
+		probeDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "slawatch_probe_duration_seconds", Help: "Duration of probe attempts.", Buckets: durationBuckets,
+		}, sp),
+		probesTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slawatch_probes_total", Help: "Probe attempts by result (success, degraded, failure).",
+		}, []string{"service", "probe", "result"}),
+		probesSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slawatch_probes_skipped_total", Help: "Scheduled probe runs skipped because the previous attempt was still running or waiting.",
+		}, sp),
+		certExpiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "slawatch_certificate_expiry_timestamp_seconds", Help: "When the certificate the probe last saw expires, as a Unix time.",
+		}, sp),
+		serviceUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "slawatch_service_up", Help: "Whether the service is available (1: up, degraded or in maintenance) or down (0).",
+		}, []string{"service"}),
+		serviceState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "slawatch_service_state", Help: "The service's state: 1 for the current state, 0 for the others.",
+		}, []string{"service", "state"}),
+		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "slawatch_config_last_reload_successful", Help: "Whether the last configuration load or reload succeeded.",
+		}),
+		reloadTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "slawatch_config_last_reload_success_timestamp_seconds", Help: "When the configuration was last loaded successfully, as a Unix time.",
+		}),
+	}
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "slawatch_build_info", Help: "Build information; the value is always 1.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version(), "revision": revision()},
+	})
+	build.Set(1)
+	reg.MustRegister(m.probeSuccess, m.probeDuration, m.probesTotal, m.probesSkipped, m.certExpiry,
+		m.serviceUp, m.serviceState, m.reloadOK, m.reloadTime, build,
+		&outagesCollector{count: outages, log: log},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// setState exports a service's state as one series a state.
+func (m *metrics) setState(service string, s uptime.State) {
+	for _, st := range uptime.States {
+		v := 0.0
+		if st == s {
+			v = 1
+		}
+		m.serviceState.WithLabelValues(service, string(st)).Set(v)
+	}
+	if s == uptime.StateUnknown {
+		m.serviceUp.DeleteLabelValues(service)
+		return
+	}
+	up := 1.0
+	if s == uptime.StateDown {
+		up = 0
+	}
+	m.serviceUp.WithLabelValues(service).Set(up)
+}
+
+func (m *metrics) forgetProbe(service, probe string) {
+	l := prometheus.Labels{"service": service, "probe": probe}
+	m.probeSuccess.Delete(l)
+	m.probeDuration.Delete(l)
+	m.probesTotal.DeletePartialMatch(l)
+	m.probesSkipped.Delete(l)
+	m.certExpiry.Delete(l)
+}
+
+func (m *metrics) forgetService(service string) {
+	l := prometheus.Labels{"service": service}
+	for _, v := range []*prometheus.MetricVec{m.probeSuccess.MetricVec, m.probesTotal.MetricVec, m.probesSkipped.MetricVec,
+		m.certExpiry.MetricVec, m.serviceUp.MetricVec, m.serviceState.MetricVec} {
+		v.DeletePartialMatch(l)
+	}
+	m.probeDuration.DeletePartialMatch(l)
+}
+
+// outageCounter counts the outages recorded for each service. It reads the
+// store, so outages added by the CLI while the daemon runs count too.
+type outageCounter func(ctx context.Context) (map[string]int64, error)
+
+type outagesCollector struct {
+	count outageCounter
+	log   *slog.Logger
+}
+
+var outagesDesc = prometheus.NewDesc("slawatch_outages_total",
+	"Outages recorded for the service, detected or entered by hand.", []string{"service"}, nil)
+
+func (c *outagesCollector) Describe(ch chan<- *prometheus.Desc) { ch <- outagesDesc }
+
+func (c *outagesCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.count(ctx)
+	if err != nil {
+		c.log.Error("count outages for metrics", "err", err)
+		ch <- prometheus.NewInvalidMetric(outagesDesc, err)
+		return
+	}
+	for svc, n := range counts {
+		ch <- prometheus.MustNewConstMetric(outagesDesc, prometheus.CounterValue, float64(n), svc)
+	}
+}
+
+func revision() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,385 @@
+// Package web serves slawatch's HTTP interface: metrics, health and
+// readiness, the JSON API and the status page.
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/slawatch/slawatch/store"
+	"github.com/slawatch/slawatch/uptime"
+)
+
+// maxBody bounds what a request body may hold; API bodies are small.
+const maxBody = 1 << 20
+
+// Backend is what the web layer needs from the running daemon.
+type Backend interface {
+	Ready() bool
+	Reload(ctx context.Context) error
+	Services() []ServiceStatus
+	// HasService reports whether the current config has the service.
+	HasService(name string) bool
+}
+
+// OutageStore is what the web layer needs from the store.
+type OutageStore interface {
+	Outages(ctx context.Context, f store.OutageFilter) ([]uptime.Outage, error)
+	Outage(ctx context.Context, id int64) (uptime.Outage, error)
+	InsertOutage(ctx context.Context, o uptime.Outage) (int64, error)
+	ExcludeOutage(ctx context.Context, id int64, reason, who string, at time.Time) error
+	IncludeOutage(ctx context.Context, id int64, reason, who string, at time.Time) error
+	OutageEvents(ctx context.Context, id int64) ([]store.OutageEvent, error)
+}
+
+// ServiceStatus is one service's current state, as the API shows it.
+type ServiceStatus struct {
+	Name        string        `json:"name"`
+	Environment string        `json:"environment"`
+	Policy      string        `json:"policy,omitempty"`
+	State       string        `json:"state"`
+	OpenOutage  *OutageJSON   `json:"open_outage"`
+	Probes      []ProbeStatus `json:"probes"`
+}
+
+// ProbeStatus is one probe's latest result.
+type ProbeStatus struct {
+	Name            string     `json:"name"`
+	Kind            string     `json:"kind"`
+	Target          string     `json:"target"`
+	LastRun         *time.Time `json:"last_run"`
+	Success         *bool      `json:"success"`
+	Degraded        bool       `json:"degraded"`
+	Error           string     `json:"error,omitempty"`
+	DurationSeconds float64    `json:"duration_seconds"`
+	CertExpiry      *time.Time `json:"certificate_expiry,omitempty"`
+}
+
+// Options configure a Server.
+type Options struct {
+	Backend  Backend
+	Store    OutageStore
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Server is the HTTP handler. Tokens can be swapped while it serves.
+type Server struct {
+	opts   Options
+	tokens atomic.Pointer[[]string]
+	mux    *http.ServeMux
+}
+
+// New returns a Server with no tokens: every write is refused until
+// SetTokens gives some.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s.SetTokens(nil)
+	s.routes()
+	return s
+}
+
+// SetTokens replaces the accepted bearer tokens.
+func (s *Server) SetTokens(tokens []string) {
+	t := append([]string(nil), tokens...)
+	s.tokens.Store(&t)
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	m := s.mux
+	m.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelError),
+	}))
+	m.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "slawatch is healthy.")
+	})
+	m.HandleFunc("GET /-/ready", func(w http.ResponseWriter, r *http.Request) {
+		if !s.opts.Backend.Ready() {
+			http.Error(w, "slawatch is not ready.", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "slawatch is ready.")
+	})
+	m.HandleFunc("POST /-/reload", s.auth(s.reload))
+	m.HandleFunc("GET /api/v1/services", s.listServices)
+	m.HandleFunc("GET /api/v1/services/{name}", s.getService)
+	m.HandleFunc("GET /api/v1/outages", s.listOutages)
+	m.HandleFunc("GET /api/v1/outages/{id}", s.getOutage)
+	m.HandleFunc("POST /api/v1/outages", s.auth(s.addOutage))
+	m.HandleFunc("POST /api/v1/outages/{id}/exclude", s.auth(s.excludeOutage(true)))
+	m.HandleFunc("POST /api/v1/outages/{id}/include", s.auth(s.excludeOutage(false)))
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	m.HandleFunc("GET /{$}", s.statusPage)
+}
+
+// auth admits a request only with a valid bearer token, compared in
+// constant time so the comparison leaks nothing of the tokens.
+func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		const prefix = "Bearer "
+		h := r.Header.Get("Authorization")
+		if !strings.HasPrefix(h, prefix) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="slawatch"`)
+			writeError(w, http.StatusUnauthorized, "missing bearer token")
+			return
+		}
+		given := []byte(strings.TrimSpace(h[len(prefix):]))
+		valid := false
+		for _, t := range *s.tokens.Load() {
+			if subtle.ConstantTimeCompare(given, []byte(t)) == 1 {
+				valid = true
+			}
+		}
+		if !valid || len(given) == 0 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="slawatch", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "invalid bearer token")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		next(w, r)
+	}
+}
+
+func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
+	if err := s.opts.Backend.Reload(r.Context()); err != nil {
+		writeError(w, http.StatusInternalServerError, "reload failed, the old config stays in force: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
+}
+
+func (s *Server) listServices(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"services": s.opts.Backend.Services()})
+}
+
+func (s *Server) getService(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	for _, svc := range s.opts.Backend.Services() {
+		if svc.Name == name {
+			writeJSON(w, http.StatusOK, svc)
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, fmt.Sprintf("no service %q", name))
+}
+
+func (s *Server) listOutages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.OutageFilter{Service: q.Get("service")}
+	var err error
+	if f.From, err = queryTime(q.Get("from")); err != nil {
+		writeError(w, http.StatusBadRequest, "from: "+err.Error())
+		return
+	}
+	if f.To, err = queryTime(q.Get("to")); err != nil {
+		writeError(w, http.StatusBadRequest, "to: "+err.Error())
+		return
+	}
+	if v := q.Get("limit"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d", &f.Limit); err != nil || f.Limit < 0 {
+			writeError(w, http.StatusBadRequest, "limit: want a whole number")
+			return
+		}
+	}
+	outages, err := s.opts.Store.Outages(r.Context(), f)
+	if err != nil {
+		s.internal(w, "list outages", err)
+		return
+	}
+	out := make([]OutageJSON, 0, len(outages))
+	for _, o := range outages {
+		out = append(out, NewOutageJSON(o, s.opts.Now()))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"outages": out})
+}
+
+func (s *Server) getOutage(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.outageID(w, r)
+	if !ok {
+		return
+	}
+	o, err := s.opts.Store.Outage(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no outage %d", id))
+		return
+	} else if err != nil {
+		s.internal(w, "get outage", err)
+		return
+	}
+	events, err := s.opts.Store.OutageEvents(r.Context(), id)
+	if err != nil {
+		s.internal(w, "get outage events", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, outageWithEvents(o, events, s.opts.Now()))
+}
+
+// AddOutageRequest is the body of POST /api/v1/outages.
+type AddOutageRequest struct {
+	Service      string    `json:"service"`
+	Start        time.Time `json:"start"`
+	End          time.Time `json:"end"`
+	Cause        string    `json:"cause"`
+	ForceMajeure bool      `json:"force_majeure"`
+	Reason       string    `json:"reason"` // why it is force majeure
+	By           string    `json:"by"`
+}
+
+func (s *Server) addOutage(w http.ResponseWriter, r *http.Request) {
+	var req AddOutageRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Service != "" && !s.opts.Backend.HasService(req.Service) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("service: no service %q in the config", req.Service))
+		return
+	}
+	o := uptime.Outage{
+		Service: req.Service, Start: req.Start.Truncate(time.Millisecond), End: req.End.Truncate(time.Millisecond),
+		Cause: req.Cause, Source: uptime.SourceManual,
+	}
+	if err := uptime.CheckManual(o); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	by := req.By
+	if by == "" {
+		by = "api"
+	}
+	if req.ForceMajeure {
+		if req.Reason == "" {
+			writeError(w, http.StatusBadRequest, "reason: force majeure needs a reason")
+			return
+		}
+		o.Excluded, o.ExcludeReason, o.ExcludedBy, o.ExcludedAt = true, req.Reason, by, s.opts.Now().Truncate(time.Millisecond)
+	}
+	id, err := s.opts.Store.InsertOutage(r.Context(), o)
+	if err != nil {
+		s.internal(w, "add outage", err)
+		return
+	}
+	o.ID = id
+	s.opts.Logger.Info("manual outage added", "id", id, "service", o.Service, "start", o.Start, "end", o.End, "by", by)
+	writeJSON(w, http.StatusCreated, NewOutageJSON(o, s.opts.Now()))
+}
+
+// ExcludeRequest is the body of POST /api/v1/outages/{id}/exclude and /include.
+type ExcludeRequest struct {
+	Reason string `json:"reason"`
+	By     string `json:"by"`
+}
+
+func (s *Server) excludeOutage(exclude bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := s.outageID(w, r)
+		if !ok {
+			return
+		}
+		var req ExcludeRequest
+		if !decode(w, r, &req) {
+			return
+		}
+		if strings.TrimSpace(req.Reason) == "" {
+			writeError(w, http.StatusBadRequest, "reason: a reason is required")
+			return
+		}
+		if req.By == "" {
+			req.By = "api"
+		}
+		now := s.opts.Now().Truncate(time.Millisecond)
+		var err error
+		if exclude {
+			err = s.opts.Store.ExcludeOutage(r.Context(), id, req.Reason, req.By, now)
+		} else {
+			err = s.opts.Store.IncludeOutage(r.Context(), id, req.Reason, req.By, now)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no outage %d", id))
+			return
+		} else if err != nil {
+			s.internal(w, "exclude outage", err)
+			return
+		}
+		s.getOutage(w, r)
+	}
+}
+
+func (s *Server) outageID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	var id int64
+	if _, err := fmt.Sscanf(r.PathValue("id"), "%d", &id); err != nil || id <= 0 || fmt.Sprint(id) != r.PathValue("id") {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("outage id %q is not a positive whole number", r.PathValue("id")))
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) internal(w http.ResponseWriter, what string, err error) {
+	s.opts.Logger.Error(what, "err", err)
+	writeError(w, http.StatusInternalServerError, what+": "+err.Error())
+}
+
+// decode reads one JSON object strictly: unknown fields and trailing data
+// are errors, so a typo in a field name is not silently ignored.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", tooBig.Limit))
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
+		return false
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "malformed JSON body: more than one value")
+		return false
+	}
+	return true
+}
+
+func queryTime(v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", v)
+	}
+	return t, nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
