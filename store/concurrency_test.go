@@ -1,0 +1,388 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/slawatch/slawatch/uptime"
+)
+
+// Child processes: the test binary runs itself with -test.run=^TestHelperChild$
+// and these variables set.
+const (
+	envChild = "SLAWATCH_STORE_TEST_CHILD" // the child's role
+	envDB    = "SLAWATCH_STORE_TEST_DB"
+	envN     = "SLAWATCH_STORE_TEST_N"
+)
+
+// TestHelperChild is not a test: it is the body of a child process.
+func TestHelperChild(t *testing.T) {
+	role := os.Getenv(envChild)
+	if role == "" {
+		t.Skip("runs only as a child process")
+	}
+	n, _ := strconv.Atoi(os.Getenv(envN))
+	if err := runChild(role, os.Getenv(envDB), n); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(3)
+	}
+	os.Exit(0)
+}
+
+func runChild(role, path string, n int) error {
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	out := bufio.NewWriter(os.Stdout)
+	switch role {
+	case "outages":
+		// Insert, exclude and close outages, as CLI commands would.
+		for i := range n {
+			start := t0.Add(time.Duration(i) * time.Minute)
+			id, err := s.InsertOutage(ctx, uptime.Outage{Service: "child", Start: start, Source: uptime.SourceManual})
+			if err != nil {
+				return err
+			}
+			if err := s.ExcludeOutage(ctx, id, "storm", "child", start); err != nil {
+				return err
+			}
+			if err := s.CloseOutage(ctx, id, start.Add(time.Second)); err != nil {
+				return err
+			}
+		}
+		return nil
+
+	case "kill-after-insert", "kill-anytime":
+		// A daemon at work: results flushing all the time.
+		w := s.NewWriter(WriterOptions{FlushInterval: time.Millisecond, MaxBatch: 200})
+		go func() {
+			for i := 0; ; i++ {
+				w.Add(result("child", "p", t0.Add(time.Duration(i)*time.Millisecond), i%3 != 0))
+			}
+		}()
+		for i := 0; ; i++ {
+			id, err := s.InsertOutage(ctx, uptime.Outage{Service: "child", Start: t0.Add(time.Duration(i) * time.Second), Source: uptime.SourceProbe, Cause: "opened"})
+			if err != nil {
+				return err
+			}
+			if role == "kill-after-insert" {
+				// Die the moment the call returns: nothing after it runs.
+				return syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			}
+			// Tell the parent only after the call returned; the parent
+			// kills us at some moment while we go on writing.
+			fmt.Fprintf(out, "ID %d\n", id)
+			out.Flush()
+		}
+	}
+	return fmt.Errorf("unknown role %q", role)
+}
+
+func startChild(t *testing.T, role, path string, n int) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envChild+"="+role, envDB+"="+path, envN+"="+strconv.Itoa(n))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd, bufio.NewScanner(stdout), &stderr
+}
+
+func killedBySIGKILL(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// writeResults flushes results from s until stop is closed and returns how
+// many it wrote. Like a daemon under overload it holds the write lock at
+// most half the time (a daemon at its normal rate: a few ms a second).
+func writeResults(t *testing.T, s *Store, stop <-chan struct{}) int {
+	t.Helper()
+	ctx := context.Background()
+	w := s.NewWriter(WriterOptions{FlushInterval: time.Hour})
+	n := 0
+	for {
+		select {
+		case <-stop:
+			if err := w.Close(ctx); err != nil {
+				t.Error(err)
+			}
+			return n
+		default:
+		}
+		for range 200 {
+			w.Add(result("parent", "p"+strconv.Itoa(n%10), t0.Add(time.Duration(n)*time.Second), n%5 != 0))
+			n++
+		}
+		began := time.Now()
+		if err := w.Flush(ctx); err != nil {
+			t.Error(err)
+			w.Close(ctx)
+			return n
+		}
+		time.Sleep(time.Since(began))
+	}
+}
+
+func countResults(t *testing.T, s *Store, service string) int {
+	t.Helper()
+	res, err := s.Results(context.Background(), service, "", time.Time{}, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(res)
+}
+
+// TestTwoStoresOneFile: a daemon's Store flushing results while a CLI's
+// Store on the same file inserts, excludes and closes outages.
+func TestTwoStoresOneFile(t *testing.T) {
+	path := tempDB(t)
+	daemon := openTest(t, path)
+	cli := openTest(t, path)
+	ctx := t.Context()
+
+	stop := make(chan struct{})
+	var wrote int
+	var wg sync.WaitGroup
+	wg.Go(func() { wrote = writeResults(t, daemon, stop) })
+	// Readers too, as a status page would.
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := daemon.Outages(ctx, OutageFilter{Service: "cli"}); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := cli.Rollups(ctx, "parent", time.Time{}, time.Time{}); err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+
+	const outages = 40
+	for i := range outages {
+		start := t0.Add(time.Duration(i) * time.Minute)
+		id, err := cli.InsertOutage(ctx, uptime.Outage{Service: "cli", Start: start, Source: uptime.SourceManual})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cli.ExcludeOutage(ctx, id, "storm", "cli", start); err != nil {
+			t.Fatal(err)
+		}
+		if err := cli.CloseOutage(ctx, id, start.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		// The daemon opens outages on its own Store as well.
+		if _, err := daemon.InsertOutage(ctx, uptime.Outage{Service: "daemon", Start: start, Source: uptime.SourceProbe}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+
+	if got := countResults(t, cli, "parent"); got != wrote || wrote == 0 {
+		t.Errorf("%d results stored, %d written", got, wrote)
+	}
+	for svc, want := range map[string]int64{"cli": outages, "daemon": outages} {
+		if n, err := cli.CountOutages(ctx, svc); err != nil || n != want {
+			t.Errorf("%s outages: %d, %v; want %d", svc, n, err, want)
+		}
+	}
+	if err := daemon.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestCrossProcess: a child process inserts, excludes and closes outages
+// while this one flushes results into the same file.
+func TestCrossProcess(t *testing.T) {
+	path := tempDB(t)
+	s := openTest(t, path)
+	ctx := t.Context()
+
+	const outages = 50
+	cmd, _, stderr := startChild(t, "outages", path, outages)
+	stop := make(chan struct{})
+	var wrote int
+	var wg sync.WaitGroup
+	wg.Go(func() { wrote = writeResults(t, s, stop) })
+	err := cmd.Wait()
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, stderr)
+	}
+
+	if got := countResults(t, s, "parent"); got != wrote || wrote == 0 {
+		t.Errorf("%d results stored, %d written", got, wrote)
+	}
+	got, err := s.Outages(ctx, OutageFilter{Service: "child"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != outages {
+		t.Fatalf("%d outages from the child, want %d", len(got), outages)
+	}
+	for _, o := range got {
+		if o.Open() || !o.Excluded {
+			t.Errorf("outage %+v: want closed and excluded", o)
+		}
+	}
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestKillAfterInsert: a child opens an outage and is SIGKILLed the moment
+// InsertOutage returns; the outage is there afterwards.
+func TestKillAfterInsert(t *testing.T) {
+	path := tempDB(t)
+	cmd, _, stderr := startChild(t, "kill-after-insert", path, 0)
+	if err := cmd.Wait(); !killedBySIGKILL(err) {
+		t.Fatalf("child did not die by SIGKILL: %v\n%s", err, stderr)
+	}
+	s := openTest(t, path)
+	ctx := t.Context()
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	open, err := s.OpenOutages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 1 || open[0].Service != "child" || open[0].Cause != "opened" {
+		t.Fatalf("open outages after kill -9: %+v", open)
+	}
+	// The store is usable: the next run closes it.
+	if err := s.CloseOutage(ctx, open[0].ID, open[0].Start.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKillAnytime: a child writes outages and results without pause and is
+// SIGKILLed at some moment; every outage it reported as stored is there, and
+// so is the span of the results it flushed.
+func TestKillAnytime(t *testing.T) {
+	path := tempDB(t)
+	for round := range 3 {
+		cmd, lines, stderr := startChild(t, "kill-anytime", path, 0)
+		var ids []int64
+		for len(ids) < 20+round*15 && lines.Scan() {
+			id, err := strconv.ParseInt(strings.TrimPrefix(lines.Text(), "ID "), 10, 64)
+			if err != nil {
+				t.Fatalf("child said %q", lines.Text())
+			}
+			ids = append(ids, id)
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); !killedBySIGKILL(err) {
+			t.Fatalf("child did not die by SIGKILL: %v\n%s", err, stderr)
+		}
+		if len(ids) == 0 {
+			t.Fatalf("child reported no outages\n%s", stderr)
+		}
+
+		s := openTest(t, path)
+		ctx := t.Context()
+		if err := s.IntegrityCheck(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			if _, err := s.Outage(ctx, id); err != nil {
+				t.Errorf("round %d: outage %d reported stored: %v", round, id, err)
+			}
+		}
+		res, err := s.Results(ctx, "child", "p", time.Time{}, time.Time{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spans, err := s.MonitoredSpans(ctx, "child", time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every round is one run with one span, and results and spans are
+		// written in the same transactions, so they agree. (Each run
+		// writes from t0 on; a result already stored is kept once.)
+		if len(spans) != round+1 && len(res) > 0 {
+			t.Errorf("round %d: %d spans, want %d", round, len(spans), round+1)
+		}
+		var end time.Time
+		for _, sp := range spans {
+			if sp.End.After(end) {
+				end = sp.End
+			}
+		}
+		if len(res) > 0 && !end.Equal(res[len(res)-1].Start) {
+			t.Errorf("round %d: spans end %v, last result %v", round, end, res[len(res)-1].Start)
+		}
+		s.Close()
+	}
+}
+
+// TestWriterYieldsToOtherWriters: a writer with a large backlog flushes
+// batch after batch on its own; another Store on the file still gets the
+// write lock for each of its outages well within busy_timeout.
+func TestWriterYieldsToOtherWriters(t *testing.T) {
+	path := tempDB(t)
+	daemon := openTest(t, path)
+	cli := openTest(t, path)
+	ctx := t.Context()
+
+	const results = 3000
+	w := daemon.NewWriter(WriterOptions{FlushInterval: time.Millisecond, MaxBatch: 200})
+	for i := range results {
+		w.Add(result("parent", "p"+strconv.Itoa(i%10), t0.Add(time.Duration(i)*time.Second), true))
+	}
+	var slowest time.Duration
+	for i := range 20 {
+		began := time.Now()
+		if _, err := cli.InsertOutage(ctx, uptime.Outage{Service: "cli", Start: t0.Add(time.Duration(i) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		slowest = max(slowest, time.Since(began))
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("slowest outage insert while the writer worked off its backlog: %v", slowest)
+	if got := countResults(t, cli, "parent"); got != results {
+		t.Errorf("%d results stored, want %d", got, results)
+	}
+}

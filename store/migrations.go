@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migrations are applied in order; migrations[i] brings the schema to
+// version i+1. Never edit a released one: add a new one.
+//
+// Times are INTEGER unix milliseconds (columns end in _ms), durations
+// INTEGER microseconds (_us).
+var migrations = []string{
+	// 1: outages, results, rollups, monitored spans.
+	`
+CREATE TABLE outages (
+	id             INTEGER PRIMARY KEY,
+	service        TEXT    NOT NULL,
+	start_ms       INTEGER NOT NULL,
+	end_ms         INTEGER,               -- NULL while open
+	cause          TEXT    NOT NULL DEFAULT '',
+	probe          TEXT    NOT NULL DEFAULT '',
+	severity       TEXT    NOT NULL DEFAULT '',
+	source         TEXT    NOT NULL DEFAULT '',
+	excluded       INTEGER NOT NULL DEFAULT 0,
+	exclude_reason TEXT    NOT NULL DEFAULT '',
+	excluded_by    TEXT    NOT NULL DEFAULT '',
+	excluded_ms    INTEGER,
+	CHECK (end_ms IS NULL OR end_ms >= start_ms)
+);
+CREATE INDEX outages_service_start ON outages (service, start_ms);
+CREATE INDEX outages_open ON outages (service) WHERE end_ms IS NULL;
+
+CREATE TABLE outage_events (
+	id        INTEGER PRIMARY KEY,
+	outage_id INTEGER NOT NULL REFERENCES outages (id) ON DELETE CASCADE,
+	at_ms     INTEGER NOT NULL,
+	action    TEXT    NOT NULL CHECK (action IN ('exclude', 'include')),
+	reason    TEXT    NOT NULL,
+	who       TEXT    NOT NULL
+);
+CREATE INDEX outage_events_outage ON outage_events (outage_id, at_ms);
+
+CREATE TABLE probes (
+	id      INTEGER PRIMARY KEY,
+	service TEXT NOT NULL,
+	name    TEXT NOT NULL,
+	UNIQUE (service, name)
+);
+
+-- Clustered by probe and time: a probe's history is one range of pages, and
+-- pruning deletes a range per probe. Without a rowid there is one B-tree
+-- instead of a table plus an index.
+CREATE TABLE results (
+	probe_id    INTEGER NOT NULL REFERENCES probes (id),
+	ts_ms       INTEGER NOT NULL,
+	duration_us INTEGER NOT NULL,
+	status      INTEGER NOT NULL CHECK (status IN (0, 1, 2)), -- 0 fail, 1 up, 2 degraded
+	status_code INTEGER,                                      -- NULL when none
+	err         TEXT,                                         -- NULL when none
+	PRIMARY KEY (probe_id, ts_ms)
+) WITHOUT ROWID;
+
+CREATE TABLE rollups (
+	probe_id        INTEGER NOT NULL REFERENCES probes (id),
+	hour_ms         INTEGER NOT NULL, -- start of the UTC hour
+	count           INTEGER NOT NULL,
+	failures        INTEGER NOT NULL,
+	degraded        INTEGER NOT NULL,
+	sum_duration_us INTEGER NOT NULL,
+	min_duration_us INTEGER NOT NULL,
+	max_duration_us INTEGER NOT NULL,
+	PRIMARY KEY (probe_id, hour_ms)
+) WITHOUT ROWID;
+
+CREATE TABLE monitor_spans (
+	id       INTEGER PRIMARY KEY,
+	service  TEXT    NOT NULL,
+	start_ms INTEGER NOT NULL,
+	end_ms   INTEGER NOT NULL,
+	CHECK (end_ms >= start_ms)
+);
+CREATE INDEX monitor_spans_service ON monitor_spans (service, start_ms);
+`,
+}
+
+// SchemaVersion is the schema version this binary writes.
+func SchemaVersion() int { return len(migrations) }
+
+// migrate applies the pending migrations, each in its own transaction. Two
+// processes opening a new file at once are safe: each step reads the version
+// under the write lock, so the second one finds the work done.
+func migrate(ctx context.Context, db *sql.DB) error {
+	for {
+		done, err := migrateStep(ctx, db)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+func migrateStep(ctx context.Context, db *sql.DB) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("migrate: %w", classify(err))
+	}
+	defer rollback(tx)
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_ms INTEGER NOT NULL
+	)`); err != nil {
+		return false, fmt.Errorf("migrate: create schema_migrations: %w", classify(err))
+	}
+	var v int
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
+		return false, fmt.Errorf("migrate: read version: %w", classify(err))
+	}
+	switch {
+	case v > len(migrations):
+		return false, fmt.Errorf("%w: file has schema version %d, this binary knows up to %d; upgrade slawatch (or open a backup taken before the upgrade)",
+			ErrSchemaTooNew, v, len(migrations))
+	case v == len(migrations):
+		// Commit rather than roll back: the CREATE above may have run.
+		if err := tx.Commit(); err != nil {
+			return false, fmt.Errorf("migrate: %w", classify(err))
+		}
+		return true, nil
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return false, fmt.Errorf("migrate to version %d: %w", v+1, classify(err))
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)",
+		v+1, time.Now().UnixMilli()); err != nil {
+		return false, fmt.Errorf("migrate to version %d: record version: %w", v+1, classify(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migrate to version %d: commit: %w", v+1, classify(err))
+	}
+	return false, nil
+}
