@@ -11,6 +11,7 @@ import (
 
 	"github.com/slawatch/slawatch/calendar"
 	"github.com/slawatch/slawatch/probe"
+	"github.com/slawatch/slawatch/uptime"
 )
 
 // Config is a loaded, validated configuration with defaults applied.
@@ -25,6 +26,7 @@ type Config struct {
 	Policies  map[string]*Policy       `yaml:"policies"`
 	Defaults  Defaults                 `yaml:"defaults"`
 	Services  []*Service               `yaml:"services"`
+	Backups   []*Backup                `yaml:"backups"`
 
 	Cals map[string]*calendar.Calendar `yaml:"-"` // compiled, by name
 
@@ -64,6 +66,13 @@ type Policy struct {
 	RTO         calendar.Duration            `yaml:"rto"`
 	Retention   Retention                    `yaml:"retention"`
 	Response    map[string]calendar.Duration `yaml:"response"` // keys P1..P4
+
+	// MaintenanceNotice is how long before it starts a window must be
+	// announced to count as announced; 0 accepts any notice.
+	MaintenanceNotice time.Duration `yaml:"maintenance_notice"`
+	// LateMaintenance says how windows announced too late count: count
+	// (default: as ordinary time) or exclude.
+	LateMaintenance string `yaml:"late_maintenance"`
 }
 
 // UptimeTarget is a policy's availability promise. Target 0 means the
@@ -135,3 +144,30 @@ func (c *Config) Service(name string) *Service {
 
 // Policy returns the policy with the given name, or nil.
 func (c *Config) Policy(name string) *Policy { return c.Policies[name] }
+
+// UptimeService is what uptime reports need of s: its policy's accounting
+// settings, time zone and config maintenance windows. A service without a
+// policy is reported in UTC with no target.
+func (s *Service) UptimeService() uptime.Service {
+	us := uptime.Service{Name: s.Name, Location: time.UTC}
+	if p := s.Pol; p != nil {
+		us.SLA = p.Name
+		if p.Location != nil {
+			us.Location = p.Location
+		}
+		us.Policy = uptime.Policy{
+			TargetPercent:     p.Uptime.Target,
+			Unmonitored:       p.Unmonitored,
+			Degraded:          p.Degraded,
+			MaintenanceNotice: p.MaintenanceNotice,
+			LateMaintenance:   p.LateMaintenance,
+		}
+	}
+	for _, m := range s.Maintenance {
+		us.Windows = append(us.Windows, uptime.ConfigWindow{
+			Schedule: m.Schedule, Duration: m.Duration, Location: m.Location,
+			Start: m.Start, End: m.End, Reason: m.Reason,
+		})
+	}
+	return us
+}

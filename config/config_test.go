@@ -49,6 +49,10 @@ var badFixtures = map[string][]want{
 	"timeout_interval.yaml":     {{"timeout_interval.yaml", 6, "services[0].probes[0].timeout", "timeout 10s must be shorter than interval 5s"}},
 	"bad_cron_probe.yaml":       {{"bad_cron_probe.yaml", 5, "services[0].probes[0].schedule", "61"}},
 	"bad_cron_maintenance.yaml": {{"bad_cron_maintenance.yaml", 4, "services[0].maintenance[0].schedule", `invalid cron schedule "0 2 * * SUNDAY-ish"`}},
+	"maintenance_every.yaml": {
+		{"maintenance_every.yaml", 3, "policies.p.late_maintenance", `count`},
+		{"maintenance_every.yaml", 8, "services[0].maintenance[0].schedule", `@every`},
+	},
 	// Reported by probe.Spec.Validate as "http.body_regexp: …" and put at
 	// that key's line by the loader.
 	"bad_regexp.yaml":        {{"bad_regexp.yaml", 7, "services[0].probes[0].http.body_regexp", "missing closing )"}},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/slawatch/slawatch/calendar"
 	"github.com/slawatch/slawatch/probe"
+	"github.com/slawatch/slawatch/uptime"
 )
 
 // Defaults, as documented in docs/configuration.md.
@@ -167,6 +168,7 @@ func (c *checker) check() {
 	c.policies()
 	c.defaults()
 	c.services()
+	c.backups()
 }
 
 func (c *checker) dir() string { return filepath.Dir(c.cfg.File) }
@@ -288,6 +290,10 @@ func (c *checker) policy(name string, pol *Policy) {
 		pol.Degraded = "up"
 	}
 	c.oneOf(p+".degraded", pol.Degraded, "up", "down")
+	if pol.LateMaintenance == "" {
+		pol.LateMaintenance = "count"
+	}
+	c.oneOf(p+".late_maintenance", pol.LateMaintenance, "count", "exclude")
 
 	if pol.Calendar != "" {
 		if _, ok := c.cfg.Calendars[pol.Calendar]; !ok {
@@ -623,6 +629,13 @@ func (c *checker) maintenance(p string, m *Maintenance, defaultTZ string) {
 			return
 		}
 		m.Cron = c.cron(p+".schedule", m.Schedule, loc, false)
+		if m.Cron != nil {
+			// Reports expand windows with uptime's rules; refuse what they refuse.
+			if _, err := uptime.ParseSchedule(m.Schedule, loc); err != nil {
+				c.errf(p+".schedule", "%v", err)
+				m.Cron = nil
+			}
+		}
 	case oneOff:
 		switch {
 		case m.Start.IsZero():
