@@ -66,6 +66,21 @@ type service struct {
 	// unsaved is set while an opened outage has not reached the store
 	// (it failed); the next result retries.
 	unsaved bool
+	usvc    uptime.Service
+	// maint is the maintenance window in force, if any.
+	maint *uptime.Window
+	// recorded is the last state written to the store's state history.
+	recorded uptime.State
+	toDate   toDate
+}
+
+// state is the service's effective state: maintenance overrides what the
+// probes say. The caller holds svc.mu.
+func (svc *service) state() uptime.State {
+	if svc.maint != nil {
+		return uptime.StateMaintenance
+	}
+	return svc.tracker.State()
 }
 
 // New loads the config and prepares a daemon; Run starts it.
@@ -140,6 +155,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.log.Warn("no API tokens configured: every write request will get 401", "hint", "set server.api_tokens_file or server.api_tokens_env")
 	}
 
+	// A killed daemon left its last states open: end them where its
+	// monitoring ended.
+	if err := st.CloseDanglingStates(ctx); err != nil {
+		return fmt.Errorf("close state history of the last run: %w", err)
+	}
 	if err := d.apply(ctx, cfg); err != nil {
 		return err
 	}
@@ -157,10 +177,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
+	d.refreshMaintenance(ctx)
 	d.sched.Start()
-	pruneDone := make(chan struct{})
-	pruneCtx, stopPrune := context.WithCancel(context.Background())
-	go func() { defer close(pruneDone); d.pruneLoop(pruneCtx) }()
+	var loops sync.WaitGroup
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	loops.Go(func() { d.pruneLoop(loopCtx) })
+	loops.Go(func() { every(loopCtx, maintenanceEvery, d.refreshMaintenance) })
+	loops.Go(func() { every(loopCtx, uptimeEvery, d.refreshUptime) })
 
 	d.ready.Store(true)
 	d.log.Info("slawatch started", "listen", ln.Addr().String(), "config", cfg.File,
@@ -184,10 +207,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.log.Warn("http shutdown", "err", err)
 	}
 	d.sched.Stop(shutdownCtx)
-	stopPrune()
-	<-pruneDone
+	stopLoops()
+	loops.Wait()
 	if err := d.w.Close(shutdownCtx); err != nil {
 		d.log.Error("flush probe results", "err", err)
+	}
+	// The state history ends where monitoring does.
+	now := d.opts.Now()
+	for _, svc := range d.serviceList() {
+		if err := d.store.CloseStates(shutdownCtx, svc.cfg.Name, now); err != nil {
+			d.log.Error("close state history", "service", svc.cfg.Name, "err", err)
+		}
 	}
 	d.log.Info("slawatch stopped")
 	return runErr
@@ -280,10 +310,13 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 			}
 			svc.mu.Unlock()
 		}
+		svc.mu.Lock()
 		svc.cfg = sc
+		svc.usvc = sc.UptimeService()
+		d.m.setState(sc.Name, svc.state())
+		svc.mu.Unlock()
 		next[sc.Name] = svc
 		order = append(order, sc.Name)
-		d.m.setState(sc.Name, d.stateOf(svc))
 	}
 	for name := range d.services {
 		if _, ok := next[name]; !ok {
@@ -300,10 +333,6 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
-// stateOf is the service's state; the caller may hold svc.mu or not, as
-// Tracker.State only reads.
-func (d *Daemon) stateOf(svc *service) uptime.State { return svc.tracker.State() }
-
 // onResult takes every probe result, from the probe goroutines.
 func (d *Daemon) onResult(r probe.Result) {
 	d.w.Add(r)
@@ -318,6 +347,7 @@ func (d *Daemon) onResult(r probe.Result) {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	svc.last[r.Probe] = r
+	from := svc.state()
 	tr := svc.tracker.Observe(r)
 	if tr.Opened != nil || svc.unsaved {
 		d.saveOpened(svc)
@@ -325,10 +355,28 @@ func (d *Daemon) onResult(r probe.Result) {
 	if tr.Closed != nil {
 		d.saveClosed(svc, *tr.Closed)
 	}
-	if tr.From != tr.To {
-		d.log.Info("service state changed", "service", r.Service, "from", tr.From, "to", tr.To, "probe", r.Probe, "reason", r.Err)
-		d.m.setState(r.Service, tr.To)
+	if to := svc.state(); to != from {
+		d.log.Info("service state changed", "service", r.Service, "from", from, "to", to, "probe", r.Probe, "reason", r.Err)
 	}
+	d.stateChanged(svc, r.Start)
+}
+
+// stateChanged exports the service's state and records a change in the
+// store's state history (reports read degraded time from it). The caller
+// holds svc.mu.
+func (d *Daemon) stateChanged(svc *service, at time.Time) {
+	st := svc.state()
+	d.m.setState(svc.cfg.Name, st)
+	if st == svc.recorded || st == uptime.StateUnknown {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.store.RecordState(ctx, svc.cfg.Name, st, at); err != nil {
+		d.log.Error("record state change", "service", svc.cfg.Name, "state", st, "err", err)
+		return
+	}
+	svc.recorded = st
 }
 
 // saveOpened writes the open outage at once, so a crash cannot lose it.
@@ -428,6 +476,17 @@ func (d *Daemon) HasService(name string) bool {
 	return ok
 }
 
+// UptimeServices describes every configured service for reports, in config
+// order.
+func (d *Daemon) UptimeServices() []uptime.Service {
+	cfg := d.cfg.Load()
+	out := make([]uptime.Service, 0, len(cfg.Services))
+	for _, s := range cfg.Services {
+		out = append(out, s.UptimeService())
+	}
+	return out
+}
+
 // Services is the current state of every service, in config order.
 func (d *Daemon) Services() []web.ServiceStatus {
 	d.mu.RLock()
@@ -439,7 +498,14 @@ func (d *Daemon) Services() []web.ServiceStatus {
 		svc.mu.Lock()
 		st := web.ServiceStatus{
 			Name: name, Environment: svc.cfg.Environment, Policy: svc.cfg.Policy,
-			State: string(svc.tracker.State()), Probes: []web.ProbeStatus{},
+			State: string(svc.state()), Probes: []web.ProbeStatus{},
+		}
+		if w := svc.maint; w != nil {
+			j := web.NewWindowJSON(*w)
+			st.Maintenance = &j
+		}
+		if svc.usvc.SLA != "" {
+			st.MonthToDate, st.YearToDate = web.NewToDate(svc.toDate.Month), web.NewToDate(svc.toDate.Year)
 		}
 		if o, ok := svc.tracker.OpenOutage(); ok {
 			j := web.NewOutageJSON(o, now)

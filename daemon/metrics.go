@@ -27,6 +27,11 @@ type metrics struct {
 	serviceState  *prometheus.GaugeVec
 	reloadOK      prometheus.Gauge
 	reloadTime    prometheus.Gauge
+
+	maintenanceActive *prometheus.GaugeVec
+	uptimeRatio       *prometheus.GaugeVec
+	uptimeTarget      *prometheus.GaugeVec
+	budgetRemaining   *prometheus.GaugeVec
 }
 
 func newMetrics(reg *prometheus.Registry, version string, outages outageCounter, log *slog.Logger) *metrics {
@@ -60,6 +65,20 @@ func newMetrics(reg *prometheus.Registry, version string, outages outageCounter,
 			Name: "slawatch_config_last_reload_success_timestamp_seconds", Help: "When the configuration was last loaded successfully, as a Unix time.",
 		}),
 	}
+	ssp := []string{"service", "sla", "period"}
+	m.maintenanceActive = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_maintenance_active", Help: "Whether a maintenance window is in force for the service.",
+	}, []string{"service"})
+	m.uptimeRatio = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_uptime_ratio", Help: "Uptime of the period to date (month or year, in the policy's time zone), as a ratio; absent while nothing was measured.",
+	}, ssp)
+	m.uptimeTarget = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_uptime_target_ratio", Help: "The policy's uptime target, as a ratio.",
+	}, ssp)
+	m.budgetRemaining = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_error_budget_remaining_seconds", Help: "Error budget left in the period to date; negative when overspent.",
+	}, ssp)
+	reg.MustRegister(m.maintenanceActive, m.uptimeRatio, m.uptimeTarget, m.budgetRemaining)
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "slawatch_build_info", Help: "Build information; the value is always 1.",
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version(), "revision": revision()},
@@ -92,6 +111,19 @@ func (m *metrics) setState(service string, s uptime.State) {
 	m.serviceUp.WithLabelValues(service).Set(up)
 }
 
+// setUptime exports one period's uptime to date.
+func (m *metrics) setUptime(service, sla, period string, r uptime.Report) {
+	if r.UptimePercent == nil {
+		m.uptimeRatio.DeleteLabelValues(service, sla, period)
+	} else {
+		m.uptimeRatio.WithLabelValues(service, sla, period).Set(*r.UptimePercent / 100)
+	}
+	if r.TargetPercent > 0 {
+		m.uptimeTarget.WithLabelValues(service, sla, period).Set(r.TargetPercent / 100)
+		m.budgetRemaining.WithLabelValues(service, sla, period).Set(r.ErrorBudgetRemainingSeconds)
+	}
+}
+
 func (m *metrics) forgetProbe(service, probe string) {
 	l := prometheus.Labels{"service": service, "probe": probe}
 	m.probeSuccess.Delete(l)
@@ -104,7 +136,8 @@ func (m *metrics) forgetProbe(service, probe string) {
 func (m *metrics) forgetService(service string) {
 	l := prometheus.Labels{"service": service}
 	for _, v := range []*prometheus.MetricVec{m.probeSuccess.MetricVec, m.probesTotal.MetricVec, m.probesSkipped.MetricVec,
-		m.certExpiry.MetricVec, m.serviceUp.MetricVec, m.serviceState.MetricVec} {
+		m.certExpiry.MetricVec, m.serviceUp.MetricVec, m.serviceState.MetricVec, m.maintenanceActive.MetricVec,
+		m.uptimeRatio.MetricVec, m.uptimeTarget.MetricVec, m.budgetRemaining.MetricVec} {
 		v.DeletePartialMatch(l)
 	}
 	m.probeDuration.DeletePartialMatch(l)

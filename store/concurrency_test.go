@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,6 +85,56 @@ func runChild(role, path string, n int) error {
 			}
 			// Tell the parent only after the call returned; the parent
 			// kills us at some moment while we go on writing.
+			fmt.Fprintf(out, "ID %d\n", id)
+			out.Flush()
+		}
+
+	case "announce-kill-after", "announce-anytime":
+		// A daemon at work announces maintenance and records state
+		// changes while its results flush. Run n starts 100n days
+		// after t0, well after the results of the runs before it, so
+		// that each run's state rows follow the last run's.
+		w := s.NewWriter(WriterOptions{FlushInterval: time.Millisecond, MaxBatch: 200})
+		base := t0.Add(time.Duration(n) * 100 * 24 * time.Hour)
+		w.Add(result("child", "p", base, true))
+		if err := w.Flush(ctx); err != nil {
+			return err
+		}
+		go func() {
+			for i := 1; ; i++ {
+				w.Add(result("child", "p", base.Add(time.Duration(i)*time.Millisecond), true))
+			}
+		}()
+		announce := func(i int) (int64, error) {
+			return s.AddMaintenance(ctx, uptime.Window{Service: "child", Start: base.Add(time.Duration(i) * time.Hour),
+				End: base.Add(time.Duration(i)*time.Hour + 30*time.Minute), Reason: fmt.Sprintf("window %d", i),
+				Source: uptime.SourceAPI, AnnouncedAt: base, AnnouncedBy: "child"})
+		}
+		if role == "announce-kill-after" {
+			id, err := announce(0)
+			if err != nil {
+				return err
+			}
+			if err := s.CancelMaintenance(ctx, id, "child", base); err != nil {
+				return err
+			}
+			if err := s.RecordState(ctx, "child", uptime.StateDown, base); err != nil {
+				return err
+			}
+			if _, err := announce(1); err != nil {
+				return err
+			}
+			return syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+		states := []uptime.State{uptime.StateUp, uptime.StateDown}
+		for i := 0; ; i++ {
+			id, err := announce(i)
+			if err != nil {
+				return err
+			}
+			if err := s.RecordState(ctx, "child", states[i%2], base.Add(time.Duration(i)*time.Millisecond)); err != nil {
+				return err
+			}
 			fmt.Fprintf(out, "ID %d\n", id)
 			out.Flush()
 		}
@@ -384,5 +435,208 @@ func TestWriterYieldsToOtherWriters(t *testing.T) {
 	t.Logf("slowest outage insert while the writer worked off its backlog: %v", slowest)
 	if got := countResults(t, cli, "parent"); got != results {
 		t.Errorf("%d results stored, want %d", got, results)
+	}
+}
+
+// TestKillAfterAnnounce: a child announces maintenance windows, cancels one
+// and records a state change, and is SIGKILLed the moment the last call
+// returns; all of it is there afterwards, and the next run closes the state
+// it left open where its monitoring stopped.
+func TestKillAfterAnnounce(t *testing.T) {
+	path := tempDB(t)
+	cmd, _, stderr := startChild(t, "announce-kill-after", path, 0)
+	if err := cmd.Wait(); !killedBySIGKILL(err) {
+		t.Fatalf("child did not die by SIGKILL: %v\n%s", err, stderr)
+	}
+	s := openTest(t, path)
+	ctx := t.Context()
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := s.Maintenance(ctx, MaintenanceFilter{Service: "child", IncludeCancelled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 2 || ws[0].Reason != "window 0" || !ws[0].CancelledAt.Equal(t0) ||
+		ws[1].Reason != "window 1" || ws[1].Cancelled() || ws[1].AnnouncedBy != "child" {
+		t.Fatalf("windows after kill -9: %+v", ws)
+	}
+	cur, err := s.CurrentStates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]StateSince{"child": {uptime.StateDown, t0}}; !reflect.DeepEqual(cur, want) {
+		t.Fatalf("CurrentStates after kill -9 = %v, want %v", cur, want)
+	}
+
+	// The next run starts: the dangling state ends at the last result the
+	// killed run flushed.
+	if err := s.CloseDanglingStates(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Results(ctx, "child", "p", time.Time{}, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := res[len(res)-1].Start
+	got := stateIntervals(t, s, "child", uptime.StateDown, last.Add(time.Hour))
+	if want := []uptime.Interval{{Start: t0, End: last}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("down after CloseDanglingStates = %v, want %v", got, want)
+	}
+}
+
+// TestKillWhileAnnouncing: a child announces windows and records state
+// changes without pause, results flushing meanwhile, and is SIGKILLed at
+// some moment; every window it reported as stored is there, and its state
+// rows are whole.
+func TestKillWhileAnnouncing(t *testing.T) {
+	path := tempDB(t)
+	for round := range 2 {
+		cmd, lines, stderr := startChild(t, "announce-anytime", path, round)
+		var ids []int64
+		for len(ids) < 15+round*10 && lines.Scan() {
+			id, err := strconv.ParseInt(strings.TrimPrefix(lines.Text(), "ID "), 10, 64)
+			if err != nil {
+				t.Fatalf("child said %q", lines.Text())
+			}
+			ids = append(ids, id)
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); !killedBySIGKILL(err) {
+			t.Fatalf("child did not die by SIGKILL: %v\n%s", err, stderr)
+		}
+		if len(ids) == 0 {
+			t.Fatalf("child reported no windows\n%s", stderr)
+		}
+
+		s := openTest(t, path)
+		ctx := t.Context()
+		if err := s.IntegrityCheck(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			if _, err := s.MaintenanceWindow(ctx, id); err != nil {
+				t.Errorf("round %d: window %d reported stored: %v", round, id, err)
+			}
+		}
+		// Each reported window was followed by a state change.
+		if err := s.CloseDanglingStates(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := checkStateRows(t, s, "child"); n < len(ids) {
+			t.Errorf("round %d: %d state rows, want at least %d", round, n, len(ids))
+		}
+		if cur, err := s.CurrentStates(ctx); err != nil || len(cur) != 0 {
+			t.Errorf("round %d: CurrentStates after CloseDanglingStates = %v, %v", round, cur, err)
+		}
+		s.Close()
+	}
+}
+
+// TestStatesAndMaintenanceWhileFlushing: a daemon's Store records state
+// changes of several services while its Writer flushes results, a CLI's
+// Store on the same file announces and cancels windows, and a status page
+// reads all of it.
+func TestStatesAndMaintenanceWhileFlushing(t *testing.T) {
+	path := tempDB(t)
+	daemon := openTest(t, path)
+	cli := openTest(t, path)
+	ctx := t.Context()
+
+	stop := make(chan struct{})
+	var wrote int
+	var bg sync.WaitGroup
+	bg.Go(func() { wrote = writeResults(t, daemon, stop) })
+	bg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := cli.StateIntervals(ctx, "svc0", uptime.StateDown, time.Time{}, time.Time{}, sec(1e6)); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := daemon.Maintenance(ctx, MaintenanceFilter{Service: "cli", From: sec(0), To: sec(1e6)}); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := daemon.CurrentStates(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+
+	const services, changes, windows = 4, 40, 30
+	cycle := []uptime.State{uptime.StateUp, uptime.StateDegraded, uptime.StateDown, uptime.StateMaintenance}
+	var work sync.WaitGroup
+	for i := range services {
+		svc := "svc" + strconv.Itoa(i)
+		work.Go(func() {
+			for n := range changes {
+				// Every state twice in a row: the second is a no-op.
+				for range 2 {
+					if err := daemon.RecordState(ctx, svc, cycle[n%len(cycle)], sec(n)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	work.Go(func() {
+		for n := range windows {
+			id, err := cli.AddMaintenance(ctx, uptime.Window{Service: "cli", Start: sec(n * 100), End: sec(n*100 + 50),
+				Source: uptime.SourceCLI, AnnouncedAt: sec(0)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if n%3 == 0 {
+				if err := cli.CancelMaintenance(ctx, id, "cli", sec(1)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}
+	})
+	work.Wait()
+	close(stop)
+	bg.Wait()
+
+	if got := countResults(t, cli, "parent"); got != wrote || wrote == 0 {
+		t.Errorf("%d results stored, %d written", got, wrote)
+	}
+	cur, err := cli.CurrentStates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range services {
+		svc := "svc" + strconv.Itoa(i)
+		if n := checkStateRows(t, cli, svc); n != changes {
+			t.Errorf("%s: %d state rows, want %d", svc, n, changes)
+		}
+		if want := (StateSince{cycle[(changes-1)%len(cycle)], sec(changes - 1)}); cur[svc] != want {
+			t.Errorf("%s: current state %v, want %v", svc, cur[svc], want)
+		}
+	}
+	all, err := cli.Maintenance(ctx, MaintenanceFilter{Service: "cli", IncludeCancelled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	active, err := cli.Maintenance(ctx, MaintenanceFilter{Service: "cli"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != windows || len(active) != windows-windows/3 {
+		t.Errorf("%d windows, %d not cancelled; want %d, %d", len(all), len(active), windows, windows-windows/3)
+	}
+	if err := daemon.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
 	}
 }

@@ -84,6 +84,38 @@ CREATE TABLE monitor_spans (
 );
 CREATE INDEX monitor_spans_service ON monitor_spans (service, start_ms);
 `,
+	// 2: maintenance windows announced at run time, service state intervals.
+	`
+-- Windows announced through the API or the CLI; windows from the config are
+-- not stored. A cancelled window is kept, with who cancelled it and when.
+CREATE TABLE maintenance (
+	id           INTEGER PRIMARY KEY,
+	service      TEXT    NOT NULL,
+	start_ms     INTEGER NOT NULL,
+	end_ms       INTEGER NOT NULL,
+	reason       TEXT    NOT NULL DEFAULT '',
+	source       TEXT    NOT NULL,         -- api or cli
+	announced_ms INTEGER NOT NULL,
+	announced_by TEXT    NOT NULL DEFAULT '',
+	cancelled_ms INTEGER,                  -- NULL unless cancelled
+	cancelled_by TEXT    NOT NULL DEFAULT '',
+	CHECK (end_ms > start_ms)
+);
+CREATE INDEX maintenance_service_start ON maintenance (service, start_ms);
+
+-- Each service's states as intervals: one row per state change, the current
+-- one open (end_ms NULL). At most one open row per service.
+CREATE TABLE service_states (
+	id       INTEGER PRIMARY KEY,
+	service  TEXT    NOT NULL,
+	state    TEXT    NOT NULL,
+	start_ms INTEGER NOT NULL,
+	end_ms   INTEGER,                      -- NULL while current
+	CHECK (end_ms IS NULL OR end_ms >= start_ms)
+);
+CREATE INDEX service_states_service_state ON service_states (service, state, start_ms);
+CREATE UNIQUE INDEX service_states_open ON service_states (service) WHERE end_ms IS NULL;
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -171,6 +171,20 @@ func (s *Store) Outages(ctx context.Context, f OutageFilter) ([]uptime.Outage, e
 	return out, nil
 }
 
+// OutagesBetween returns a service's outages that intersect [from, to),
+// excluded ones included, ordered by start: Outages with only those fields
+// of the filter set. An open outage extends to +inf.
+func (s *Store) OutagesBetween(ctx context.Context, service string, from, to time.Time) ([]uptime.Outage, error) {
+	if service == "" {
+		return nil, errors.New("outages between: service is empty")
+	}
+	out, err := s.Outages(ctx, OutageFilter{Service: service, From: from, To: to})
+	if err != nil {
+		return nil, fmt.Errorf("service %q: %w", service, err)
+	}
+	return out, nil
+}
+
 func (s *Store) queryOutages(ctx context.Context, q string, args ...any) ([]uptime.Outage, error) {
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {

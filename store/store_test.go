@@ -57,7 +57,8 @@ func TestOpenMigratesFromEmpty(t *testing.T) {
 			t.Errorf("PRAGMA %s = %s, want %s", q.pragma, got, q.want)
 		}
 	}
-	for _, table := range []string{"outages", "outage_events", "probes", "results", "rollups", "monitor_spans"} {
+	for _, table := range []string{"outages", "outage_events", "probes", "results", "rollups", "monitor_spans",
+		"maintenance", "service_states"} {
 		var n int
 		if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", table).Scan(&n); err != nil {
 			t.Fatal(err)
@@ -144,7 +145,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if !errors.Is(err, ErrSchemaTooNew) {
 		t.Errorf("error %v is not ErrSchemaTooNew", err)
 	}
-	for _, want := range []string{path, "upgrade slawatch", "version 6"} {
+	for _, want := range []string{path, "upgrade slawatch", fmt.Sprintf("version %d", SchemaVersion()+5)} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

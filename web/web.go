@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,20 @@ type Backend interface {
 	Services() []ServiceStatus
 	// HasService reports whether the current config has the service.
 	HasService(name string) bool
+	// UptimeServices describes every configured service for reports.
+	UptimeServices() []uptime.Service
+	// MaintenanceChanged tells the daemon that windows were announced or
+	// cancelled, so service states follow at once.
+	MaintenanceChanged(ctx context.Context)
+}
+
+// Store is what the web layer needs from the store.
+type Store interface {
+	OutageStore
+	uptime.History
+	AddMaintenance(ctx context.Context, w uptime.Window) (int64, error)
+	CancelMaintenance(ctx context.Context, id int64, who string, at time.Time) error
+	MaintenanceWindow(ctx context.Context, id int64) (uptime.Window, error)
 }
 
 // OutageStore is what the web layer needs from the store.
@@ -50,7 +65,41 @@ type ServiceStatus struct {
 	Policy      string        `json:"policy,omitempty"`
 	State       string        `json:"state"`
 	OpenOutage  *OutageJSON   `json:"open_outage"`
+	Maintenance *WindowJSON   `json:"maintenance"` // the window in force, if any
 	Probes      []ProbeStatus `json:"probes"`
+	// MonthToDate and YearToDate are the uptime figures of the periods to
+	// date; null until first computed or for a service without a policy.
+	MonthToDate *ToDate `json:"month_to_date"`
+	YearToDate  *ToDate `json:"year_to_date"`
+}
+
+// ToDate summarises a period's uptime so far.
+type ToDate struct {
+	Period                      string   `json:"period"`
+	TargetPercent               float64  `json:"target_percent"`
+	UptimePercent               *float64 `json:"uptime_percent"`
+	Met                         *bool    `json:"met"`
+	DowntimeSeconds             float64  `json:"downtime_seconds"`
+	ErrorBudgetRemainingSeconds float64  `json:"error_budget_remaining_seconds"`
+	display                     string
+}
+
+// NewToDate summarises a report.
+func NewToDate(r *uptime.Report) *ToDate {
+	if r == nil {
+		return nil
+	}
+	return &ToDate{Period: r.Period.Label, TargetPercent: r.TargetPercent, UptimePercent: r.UptimePercent, Met: r.Met,
+		DowntimeSeconds: r.DowntimeSeconds, ErrorBudgetRemainingSeconds: r.ErrorBudgetRemainingSeconds,
+		display: uptime.DisplayUptime(*r)}
+}
+
+// Display is the uptime as reports show it.
+func (t *ToDate) Display() string {
+	if t.display == "" {
+		return "n/a"
+	}
+	return t.display
 }
 
 // ProbeStatus is one probe's latest result.
@@ -69,7 +118,7 @@ type ProbeStatus struct {
 // Options configure a Server.
 type Options struct {
 	Backend  Backend
-	Store    OutageStore
+	Store    Store
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -128,6 +177,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/outages", s.auth(s.addOutage))
 	m.HandleFunc("POST /api/v1/outages/{id}/exclude", s.auth(s.excludeOutage(true)))
 	m.HandleFunc("POST /api/v1/outages/{id}/include", s.auth(s.excludeOutage(false)))
+	m.HandleFunc("GET /api/v1/maintenance", s.listMaintenance)
+	m.HandleFunc("POST /api/v1/maintenance", s.auth(s.addMaintenance))
+	m.HandleFunc("DELETE /api/v1/maintenance/{id}", s.auth(s.cancelMaintenance))
+	m.HandleFunc("GET /api/v1/reports", s.report)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -327,9 +380,15 @@ func (s *Server) excludeOutage(exclude bool) http.HandlerFunc {
 }
 
 func (s *Server) outageID(w http.ResponseWriter, r *http.Request) (int64, bool) {
-	var id int64
-	if _, err := fmt.Sscanf(r.PathValue("id"), "%d", &id); err != nil || id <= 0 || fmt.Sprint(id) != r.PathValue("id") {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("outage id %q is not a positive whole number", r.PathValue("id")))
+	return s.pathID(w, r, "outage")
+}
+
+// pathID reads the {id} path value: a positive whole number.
+func (s *Server) pathID(w http.ResponseWriter, r *http.Request, what string) (int64, bool) {
+	v := r.PathValue("id")
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s id %q is not a positive whole number", what, v))
 		return 0, false
 	}
 	return id, true

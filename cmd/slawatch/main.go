@@ -40,10 +40,12 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"run":     {"run the daemon", cmdRun},
-		"check":   {"validate a config file", cmdCheck},
-		"outage":  {"add, list, close, exclude or include outages", cmdOutage},
-		"version": {"print the version", cmdVersion},
+		"run":         {"run the daemon", cmdRun},
+		"check":       {"validate a config file", cmdCheck},
+		"outage":      {"add, list, close, exclude or include outages", cmdOutage},
+		"maintenance": {"announce, list or cancel maintenance windows", cmdMaintenance},
+		"report":      {"monthly and yearly uptime reports", cmdReport},
+		"version":     {"print the version", cmdVersion},
 	}
 }
 
@@ -78,7 +80,7 @@ func (e *env) usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 }
 
@@ -189,4 +191,33 @@ func (f *formatFlag) Set(s string) error {
 		}
 	}
 	return fmt.Errorf("format %q: want one of %s", s, strings.Join(f.allowed, ", "))
+}
+
+type subcommand struct {
+	name, summary string
+	run           func(*env, []string) int
+}
+
+// dispatch runs the subcommand named by args[0].
+func (e *env) dispatch(cmd string, args []string, subs []subcommand) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		names := make([]string, len(subs))
+		for i, s := range subs {
+			names[i] = s.name
+		}
+		fmt.Fprintf(e.stdout, "Usage: slawatch %s %s --config FILE [flags]\n\n", cmd, strings.Join(names, "|"))
+		for _, s := range subs {
+			fmt.Fprintf(e.stdout, "  %-8s %s\n", s.name, s.summary)
+		}
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, s := range subs {
+		if s.name == args[0] {
+			return s.run(e, args[1:])
+		}
+	}
+	return e.usageErr(cmd, fmt.Sprintf("unknown subcommand %q", args[0]))
 }

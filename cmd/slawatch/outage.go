@@ -17,27 +17,13 @@ import (
 )
 
 func cmdOutage(e *env, args []string) int {
-	subs := map[string]func(*env, []string) int{
-		"add": outageAdd, "list": outageList, "close": outageClose,
-		"exclude": outageExclude(true), "include": outageExclude(false),
-	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stdout, "Usage: slawatch outage add|list|close|exclude|include --config FILE [flags]")
-		fmt.Fprintln(e.stdout, "\n  add      enter an outage by hand (--force-majeure to exclude it at once)")
-		fmt.Fprintln(e.stdout, "  list     list outages")
-		fmt.Fprintln(e.stdout, "  close    close an open outage at a given time")
-		fmt.Fprintln(e.stdout, "  exclude  mark an outage as force majeure, with a reason")
-		fmt.Fprintln(e.stdout, "  include  undo an exclusion, with a reason")
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	sub, ok := subs[args[0]]
-	if !ok {
-		return e.usageErr("outage", fmt.Sprintf("unknown subcommand %q", args[0]))
-	}
-	return sub(e, args[1:])
+	return e.dispatch("outage", args, []subcommand{
+		{"add", "enter an outage by hand (--force-majeure to exclude it at once)", outageAdd},
+		{"list", "list outages", outageList},
+		{"close", "close an open outage at a given time", outageClose},
+		{"exclude", "mark an outage as force majeure, with a reason", outageExclude(true)},
+		{"include", "undo an exclusion, with a reason", outageExclude(false)},
+	})
 }
 
 // withStore loads the config and opens its store for a CLI command.
