@@ -10,7 +10,7 @@ import (
 
 // maintenanceEvery is how often the daemon looks for windows starting or
 // ending; announcements through the API take effect at once.
-const maintenanceEvery = 5 * time.Second
+const maintenanceEvery = time.Second
 
 // uptimeEvery is how often month- and year-to-date uptime is recomputed for
 // the metrics and the status page.

@@ -53,18 +53,25 @@ func (w Window) Announced() bool {
 }
 
 // Late reports whether the window was announced with less notice than
-// required, or after it had started. Windows from the config are announced
-// in advance by definition (the config is the contract's schedule) and are
-// never late; so is a window whose announcement time is unknown.
+// required, or after it had started (by more than StartGrace). Windows from
+// the config are announced in advance by definition (the config is the
+// contract's schedule) and are never late; so is a window whose
+// announcement time is unknown.
 func Late(w Window, notice time.Duration) bool {
 	if !w.Announced() {
 		return false
 	}
-	if w.AnnouncedAt.After(w.Start) {
+	if w.AnnouncedAt.After(w.Start.Add(StartGrace)) {
 		return true
 	}
-	return NoticeOf(w) < notice
+	return notice > 0 && NoticeOf(w) < notice
 }
+
+// StartGrace is how long after its start a window may be announced and
+// still not be "after the fact": an operator announcing maintenance that
+// starts now sends a start a moment before the server records the
+// announcement.
+const StartGrace = time.Minute
 
 // maxOccurrences bounds ExpandRecurring: a minutely schedule over a year is
 // 525,600 occurrences. A variable so tests can lower it.

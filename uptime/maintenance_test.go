@@ -199,3 +199,26 @@ func TestNoticeAndLate(t *testing.T) {
 		})
 	}
 }
+
+func TestLateStartGrace(t *testing.T) {
+	start := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	w := Window{Service: "s", Start: start, End: start.Add(time.Hour), Source: SourceAPI}
+	for _, c := range []struct {
+		announced time.Duration // relative to start
+		notice    time.Duration
+		late      bool
+	}{
+		{-time.Millisecond, 0, false}, // "starting now"
+		{time.Millisecond, 0, false},  // the server saw it a moment after its start
+		{StartGrace, 0, false},        // within the grace
+		{StartGrace + 1, 0, true},     // after the fact
+		{time.Millisecond, time.Hour, true},
+		{-time.Hour, time.Hour, false}, // exactly the notice required
+		{-time.Hour + 1, time.Hour, true},
+	} {
+		w.AnnouncedAt = start.Add(c.announced)
+		if got := Late(w, c.notice); got != c.late {
+			t.Errorf("announced %s relative to start, notice %s: late = %v, want %v", c.announced, c.notice, got, c.late)
+		}
+	}
+}
