@@ -106,15 +106,22 @@ type Result struct {
 	// Phases holds timings of the attempt's phases where the probe type has them.
 	Phases Phases
 	// CertExpiry is the earliest NotAfter of the peer's leaf certificate, when
-	// the probe saw one.
+	// the probe saw one (over a redirect chain, of every hop's leaf). It is
+	// set for an expired or untrusted certificate too.
 	CertExpiry time.Time
 	// StatusCode is the HTTP status, for http probes.
 	StatusCode int
 }
 
 // Phases are the timings of a probe attempt's phases; zero when not reached.
+// Over a chain of HTTP redirects Resolve, Connect and TLS add up the hops.
 type Phases struct {
-	Resolve, Connect, TLS, FirstByte time.Duration
+	Resolve time.Duration // name lookup
+	Connect time.Duration // TCP connect
+	TLS     time.Duration // TLS handshake
+	// FirstByte is the time from the start of the attempt to the first byte of
+	// the (final) response; for dns probes, the round trip of the query.
+	FirstByte time.Duration
 }
 
 // Prober runs one attempt of a compiled probe. The context carries the
