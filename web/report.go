@@ -76,4 +76,3 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentTypes[format])
 	_, _ = w.Write(buf.Bytes())
 }
-

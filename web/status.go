@@ -13,7 +13,7 @@ import (
 const upcomingFor = 14 * 24 * time.Hour
 
 var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
-	"since": func(now, t time.Time) string { return now.Sub(t).Round(time.Second).String() },
+	"since":  func(now, t time.Time) string { return now.Sub(t).Round(time.Second).String() },
 	"target": func(t float64) string { return fmt.Sprintf("%g%%", t) },
 	"met": func(m *bool) string {
 		switch {
