@@ -15,8 +15,8 @@ import (
 // APITokens returns the bearer tokens that may write through the API, read
 // from server.api_tokens_file (one a line; blank lines and # comments
 // skipped) or server.api_tokens_env (separated by commas or newlines). With
-// neither configured it returns no tokens and no error: writes are then
-// refused. Errors name the file or variable, never a token.
+// neither configured, or an empty variable, it returns no tokens and no
+// error: writes are then refused. Errors name the file, never a token.
 func (c *Config) APITokens() ([]string, error) {
 	s := c.Server
 	switch {
@@ -54,9 +54,9 @@ func (c *Config) APITokens() ([]string, error) {
 				tokens = append(tokens, t)
 			}
 		}
-		if len(tokens) == 0 {
-			return nil, fmt.Errorf("environment variable %s holds no tokens", s.APITokensEnv)
-		}
+		// An unset variable is a deployment without write access (the
+		// daemon says so at start), not a broken config: the shipped example
+		// names SLAWATCH_API_TOKENS and must run without it.
 		return tokens, nil
 	}
 	return nil, nil
