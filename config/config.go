@@ -9,6 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/slawatch/slawatch/alerts"
 	"github.com/slawatch/slawatch/calendar"
 	"github.com/slawatch/slawatch/probe"
 	"github.com/slawatch/slawatch/uptime"
@@ -27,6 +28,7 @@ type Config struct {
 	Defaults  Defaults                 `yaml:"defaults"`
 	Services  []*Service               `yaml:"services"`
 	Backups   []*Backup                `yaml:"backups"`
+	Alerts    Alerts                   `yaml:"alerts"`
 
 	Cals map[string]*calendar.Calendar `yaml:"-"` // compiled, by name
 
@@ -73,6 +75,8 @@ type Policy struct {
 	// LateMaintenance says how windows announced too late count: count
 	// (default: as ordinary time) or exclude.
 	LateMaintenance string `yaml:"late_maintenance"`
+	// AlertRules overrides the default alert rules for the policy's services.
+	AlertRules map[string]alerts.RuleConfig `yaml:"alert_rules"`
 }
 
 // UptimeTarget is a policy's availability promise. Target 0 means the
@@ -107,7 +111,9 @@ type Service struct {
 	SuccessThreshold int           `yaml:"success_threshold"`
 	Probes           []*probe.Spec `yaml:"probes"`
 	Maintenance      []Maintenance `yaml:"maintenance"`
-	Pol              *Policy       `yaml:"-"` // nil when Policy is empty
+	// AlertRules overrides the default alert rules (and the policy's).
+	AlertRules map[string]alerts.RuleConfig `yaml:"alert_rules"`
+	Pol        *Policy                      `yaml:"-"` // nil when Policy is empty
 }
 
 // Maintenance is a configured maintenance window: recurring (Schedule and

@@ -169,6 +169,7 @@ func (c *checker) check() {
 	c.defaults()
 	c.services()
 	c.backups()
+	c.alerts()
 }
 
 func (c *checker) dir() string { return filepath.Dir(c.cfg.File) }
