@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/slawatch/slawatch/backup"
@@ -115,4 +117,17 @@ func (c *checker) backups() {
 			c.subErrs(p+".source", err)
 		}
 	}
+}
+
+// Set builds the backup set for evaluation, with its source (nil for push).
+func (b *Backup) Set(cfg *Config) (backup.Set, error) {
+	src, err := backup.NewSource(b.Source, filepath.Dir(cfg.File))
+	if err != nil {
+		return backup.Set{}, fmt.Errorf("backup set %s: %w", b.Name, err)
+	}
+	rto := backup.RTO{Label: "", Location: b.Policy.Location}
+	if !b.RTOSpec.IsZero() {
+		rto.Label, rto.Deadline = b.RTOSpec.String(), b.RTODeadline
+	}
+	return backup.Set{Name: b.Name, Service: b.Service, Policy: b.Policy, RTO: rto, Source: src}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/slawatch/slawatch/alerts"
 	"github.com/slawatch/slawatch/config"
 	"github.com/slawatch/slawatch/probe"
 	"github.com/slawatch/slawatch/store"
@@ -35,6 +37,9 @@ type Options struct {
 	// OnReady, when set, is called with the listening address once the
 	// daemon is ready.
 	OnReady func(addr net.Addr)
+	// Getenv reads secrets named by the config (tokens, receiver keys);
+	// default os.Getenv.
+	Getenv func(string) string
 }
 
 // Daemon is a running slawatch.
@@ -51,6 +56,9 @@ type Daemon struct {
 	ready atomic.Bool
 
 	reloadMu sync.Mutex // one reload at a time
+
+	backups  *backupRunner
+	alerting *alerting
 
 	mu       sync.RWMutex
 	services map[string]*service
@@ -72,6 +80,9 @@ type service struct {
 	// recorded is the last state written to the store's state history.
 	recorded uptime.State
 	toDate   toDate
+	// burnDowntime is the counted downtime of the last hours, for the
+	// error-budget burn rules; refreshed with the to-date figures.
+	burnDowntime []uptime.Interval
 }
 
 // state is the service's effective state: maintenance overrides what the
@@ -94,11 +105,16 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
 	cfg, err := config.Load(opts.ConfigPath)
 	if err != nil {
 		return nil, fmt.Errorf("couldn't load configuration (--config=%q):\n%w", opts.ConfigPath, err)
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), services: map[string]*service{}}
+	d.backups = &backupRunner{d: d}
+	d.alerting = &alerting{d: d, engine: alerts.NewEngine(*cfg.Alerts.Damping)}
 	d.cfg.Store(cfg)
 	return d, nil
 }
@@ -160,6 +176,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := st.CloseDanglingStates(ctx); err != nil {
 		return fmt.Errorf("close state history of the last run: %w", err)
 	}
+	if err := d.alerting.apply(cfg); err != nil {
+		return fmt.Errorf("alert receivers: %w", err)
+	}
+	if err := d.alerting.restore(ctx); err != nil {
+		return fmt.Errorf("restore alerts: %w", err)
+	}
 	if err := d.apply(ctx, cfg); err != nil {
 		return err
 	}
@@ -183,7 +205,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 	loopCtx, stopLoops := context.WithCancel(context.Background())
 	loops.Go(func() { d.pruneLoop(loopCtx) })
 	loops.Go(func() { every(loopCtx, maintenanceEvery, d.refreshMaintenance) })
-	loops.Go(func() { every(loopCtx, uptimeEvery, d.refreshUptime) })
+	loops.Go(func() {
+		// A first figure once the first results are written (they are
+		// flushed about once a second), then the steady cadence.
+		select {
+		case <-loopCtx.Done():
+			return
+		case <-time.After(3 * time.Second):
+		}
+		every(loopCtx, uptimeEvery, d.refreshUptime)
+	})
+	loops.Go(func() { every(loopCtx, alertEvalEvery, d.alerting.eval) })
+	loops.Go(func() { every(loopCtx, deliverEvery, d.alerting.deliver) })
 
 	d.ready.Store(true)
 	d.log.Info("slawatch started", "listen", ln.Addr().String(), "config", cfg.File,
@@ -207,6 +240,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.log.Warn("http shutdown", "err", err)
 	}
 	d.sched.Stop(shutdownCtx)
+	d.backups.stop()
 	stopLoops()
 	loops.Wait()
 	if err := d.w.Close(shutdownCtx); err != nil {
@@ -249,6 +283,9 @@ func (d *Daemon) reload(ctx context.Context) error {
 	tokens, err := cfg.APITokens()
 	if err != nil {
 		return fmt.Errorf("read API tokens: %w", err)
+	}
+	if err := d.alerting.apply(cfg); err != nil {
+		return fmt.Errorf("alert receivers: %w", err)
 	}
 	old := d.cfg.Load()
 	if cfg.Storage.Path != old.Storage.Path {
@@ -330,6 +367,9 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 		return fmt.Errorf("schedule probes: %w", err)
 	}
 	d.cfg.Store(cfg)
+	if err := d.backups.apply(cfg); err != nil {
+		return fmt.Errorf("start backup checks: %w", err)
+	}
 	return nil
 }
 

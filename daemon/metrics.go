@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/slawatch/slawatch/backup"
 	"github.com/slawatch/slawatch/uptime"
 )
 
@@ -27,6 +28,21 @@ type metrics struct {
 	serviceState  *prometheus.GaugeVec
 	reloadOK      prometheus.Gauge
 	reloadTime    prometheus.Gauge
+
+	backupLastSuccess *prometheus.GaugeVec
+	backupAge         *prometheus.GaugeVec
+	backupRPO         *prometheus.GaugeVec
+	backupRPOMet      *prometheus.GaugeVec
+	backupRetention   *prometheus.GaugeVec
+	backupSourceUp    *prometheus.GaugeVec
+	backupCheckErrors *prometheus.CounterVec
+	restoreDuration   *prometheus.GaugeVec
+	restoreLast       *prometheus.GaugeVec
+
+	alertsFiring  *prometheus.GaugeVec
+	notifications *prometheus.CounterVec
+	queueLength   prometheus.Gauge
+	queueOldest   prometheus.Gauge
 
 	maintenanceActive *prometheus.GaugeVec
 	uptimeRatio       *prometheus.GaugeVec
@@ -79,6 +95,49 @@ func newMetrics(reg *prometheus.Registry, version string, outages outageCounter,
 		Name: "slawatch_error_budget_remaining_seconds", Help: "Error budget left in the period to date; negative when overspent.",
 	}, ssp)
 	reg.MustRegister(m.maintenanceActive, m.uptimeRatio, m.uptimeTarget, m.budgetRemaining)
+	set := []string{"set"}
+	m.backupLastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_backup_last_success_timestamp_seconds", Help: "When the newest successful backup of the set captured its data, as a Unix time.",
+	}, set)
+	m.backupAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_backup_age_seconds", Help: "Age of the newest successful backup of the set.",
+	}, set)
+	m.backupRPO = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_backup_rpo_seconds", Help: "The set's recovery point objective.",
+	}, set)
+	m.backupRPOMet = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_backup_rpo_met", Help: "Whether the newest successful backup is within the RPO (1) or not (0).",
+	}, set)
+	m.backupRetention = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_backup_retention_met", Help: "Whether a retention tier (point_in_time, weekly, monthly, all) is met.",
+	}, []string{"set", "tier"})
+	m.backupSourceUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_backup_source_up", Help: "Whether the last read of the set's source succeeded (1) or failed (0); absent for push sets.",
+	}, set)
+	m.backupCheckErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "slawatch_backup_source_errors_total", Help: "Failed reads of the set's backup source.",
+	}, set)
+	m.restoreDuration = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_restore_test_last_duration_seconds", Help: "Duration of the newest successful restore test of the set.",
+	}, set)
+	m.restoreLast = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_restore_test_last_success_timestamp_seconds", Help: "When the newest successful restore test of the set ended, as a Unix time.",
+	}, set)
+	m.alertsFiring = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "slawatch_alerts_firing", Help: "Alerts firing, by severity.",
+	}, []string{"severity"})
+	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "slawatch_notifications_total", Help: "Notification attempts by receiver and result (success, retry, failed).",
+	}, []string{"receiver", "result"})
+	m.queueLength = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "slawatch_notification_queue_length", Help: "Notifications written to the outbox and not yet delivered.",
+	})
+	m.queueOldest = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "slawatch_notification_queue_oldest_seconds", Help: "Age of the oldest undelivered notification; 0 when none.",
+	})
+	reg.MustRegister(m.alertsFiring, m.notifications, m.queueLength, m.queueOldest)
+	reg.MustRegister(m.backupLastSuccess, m.backupAge, m.backupRPO, m.backupRPOMet, m.backupRetention,
+		m.backupSourceUp, m.backupCheckErrors, m.restoreDuration, m.restoreLast)
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "slawatch_build_info", Help: "Build information; the value is always 1.",
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version(), "revision": revision()},
@@ -121,6 +180,51 @@ func (m *metrics) setUptime(service, sla, period string, r uptime.Report) {
 	if r.TargetPercent > 0 {
 		m.uptimeTarget.WithLabelValues(service, sla, period).Set(r.TargetPercent / 100)
 		m.budgetRemaining.WithLabelValues(service, sla, period).Set(r.ErrorBudgetRemainingSeconds)
+	}
+}
+
+// setBackup exports a set's evaluation.
+func (m *metrics) setBackup(st backup.Status) {
+	set := st.Set
+	b2f := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	if st.Newest != nil && st.AgeSeconds != nil {
+		m.backupLastSuccess.WithLabelValues(set).Set(float64(st.Newest.UnixMilli()) / 1000)
+		m.backupAge.WithLabelValues(set).Set(*st.AgeSeconds)
+	} else {
+		m.backupLastSuccess.DeleteLabelValues(set)
+		m.backupAge.DeleteLabelValues(set)
+	}
+	if st.RPOSeconds != nil {
+		m.backupRPO.WithLabelValues(set).Set(*st.RPOSeconds)
+	}
+	m.backupRPOMet.WithLabelValues(set).Set(b2f(st.RPOMet))
+	r := st.Retention
+	m.backupRetention.WithLabelValues(set, "point_in_time").Set(b2f(r.PointInTime.Met))
+	m.backupRetention.WithLabelValues(set, "weekly").Set(b2f(r.Weekly.Met))
+	m.backupRetention.WithLabelValues(set, "monthly").Set(b2f(r.Monthly.Met))
+	m.backupRetention.WithLabelValues(set, "all").Set(b2f(r.PointInTime.Met && r.Weekly.Met && r.Monthly.Met))
+	if st.State == backup.StateUnknown {
+		m.backupSourceUp.WithLabelValues(set).Set(0)
+	} else {
+		m.backupSourceUp.WithLabelValues(set).Set(1)
+	}
+	if rt := st.RTO; rt != nil && rt.RestoreTests.LastDurationSeconds != nil && rt.RestoreTests.NewestSuccess != nil {
+		m.restoreDuration.WithLabelValues(set).Set(*rt.RestoreTests.LastDurationSeconds)
+		m.restoreLast.WithLabelValues(set).Set(float64(rt.RestoreTests.NewestSuccess.UnixMilli()) / 1000)
+	}
+}
+
+func (m *metrics) forgetBackupSet(set string) {
+	l := prometheus.Labels{"set": set}
+	for _, v := range []*prometheus.MetricVec{m.backupLastSuccess.MetricVec, m.backupAge.MetricVec, m.backupRPO.MetricVec,
+		m.backupRPOMet.MetricVec, m.backupRetention.MetricVec, m.backupSourceUp.MetricVec, m.backupCheckErrors.MetricVec,
+		m.restoreDuration.MetricVec, m.restoreLast.MetricVec} {
+		v.DeletePartialMatch(l)
 	}
 }
 

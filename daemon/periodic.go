@@ -121,8 +121,13 @@ func (d *Daemon) refreshUptime(ctx context.Context) {
 			}
 			d.m.setUptime(us.Name, us.SLA, kind, r)
 		}
+		burn, err := burnDowntime(ctx, d, us, now)
+		if err != nil && ctx.Err() == nil {
+			d.log.Error("recent downtime", "service", us.Name, "err", err)
+		}
 		svc.mu.Lock()
 		svc.toDate = td
+		svc.burnDowntime = burn
 		svc.mu.Unlock()
 	}
 }

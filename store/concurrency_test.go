@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slawatch/slawatch/backup"
 	"github.com/slawatch/slawatch/uptime"
 )
 
@@ -136,6 +137,46 @@ func runChild(role, path string, n int) error {
 				return err
 			}
 			fmt.Fprintf(out, "ID %d\n", id)
+			out.Flush()
+		}
+
+	case "push-kill-after", "push-anytime":
+		// A daemon at work takes pushed backup records, restore tests and
+		// the checks of its pull sources while its results flush.
+		w := s.NewWriter(WriterOptions{FlushInterval: time.Millisecond, MaxBatch: 200})
+		go func() {
+			for i := 0; ; i++ {
+				w.Add(result("child", "p", t0.Add(time.Duration(i)*time.Millisecond), true))
+			}
+		}()
+		if role == "push-kill-after" {
+			if _, err := s.AddBackup(ctx, "pushed", backup.Record{Time: t0, Success: true, SizeBytes: 42, Kind: backup.KindFull, ID: "b1"}, t0); err != nil {
+				return err
+			}
+			if _, err := s.AddBackup(ctx, "pushed", backup.Record{Time: t0.Add(time.Hour)}, t0.Add(time.Hour)); err != nil {
+				return err
+			}
+			if _, err := s.UpsertBackups(ctx, "pulled", []backup.Record{{Time: t0, Success: true, ID: "x"}, {Time: t0.Add(time.Hour), Success: true, ID: "y"}}, t0); err != nil {
+				return err
+			}
+			if _, err := s.AddRestoreTest(ctx, "pushed", backup.RestoreTest{Start: t0, End: t0.Add(time.Minute), Success: true}, "child", t0); err != nil {
+				return err
+			}
+			if err := s.RecordBackupCheck(ctx, "pulled", t0, errors.New("exit status 1")); err != nil {
+				return err
+			}
+			if _, err := s.AddBackup(ctx, "pushed", backup.Record{Time: t0.Add(2 * time.Hour), Success: true, ID: "b3"}, t0.Add(2*time.Hour)); err != nil {
+				return err
+			}
+			return syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+		for i := 0; ; i++ {
+			r := backup.Record{Time: t0.Add(time.Duration(i) * time.Minute), Success: i%5 != 0, SizeBytes: int64(i), ID: fmt.Sprintf("b%d", i)}
+			id, err := s.AddBackup(ctx, "pushed", r, r.Time)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "ID %d %d\n", id, i)
 			out.Flush()
 		}
 	}
@@ -635,6 +676,260 @@ func TestStatesAndMaintenanceWhileFlushing(t *testing.T) {
 	}
 	if len(all) != windows || len(active) != windows-windows/3 {
 		t.Errorf("%d windows, %d not cancelled; want %d, %d", len(all), len(active), windows, windows-windows/3)
+	}
+	if err := daemon.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestKillAfterPush: a child stores pushed records, a pulled listing, a
+// restore test and a check while its results flush, and is SIGKILLed the
+// moment the last call returns; all of it is there afterwards.
+func TestKillAfterPush(t *testing.T) {
+	path := tempDB(t)
+	cmd, _, stderr := startChild(t, "push-kill-after", path, 0)
+	if err := cmd.Wait(); !killedBySIGKILL(err) {
+		t.Fatalf("child did not die by SIGKILL: %v\n%s", err, stderr)
+	}
+	s := openTest(t, path)
+	ctx := t.Context()
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []backup.Record{
+		{Time: t0, Success: true, SizeBytes: 42, Kind: backup.KindFull, ID: "b1"},
+		{Time: t0.Add(time.Hour)},
+		{Time: t0.Add(2 * time.Hour), Success: true, ID: "b3"},
+	}
+	if got := backups(t, s, "pushed", time.Time{}); !reflect.DeepEqual(got, want) {
+		t.Errorf("pushed records after kill -9: %+v\nwant %+v", got, want)
+	}
+	if got := backups(t, s, "pulled", time.Time{}); len(got) != 2 {
+		t.Errorf("pulled records after kill -9: %+v", got)
+	}
+	if got, err := s.RestoreTests(ctx, "pushed", time.Time{}); err != nil || len(got) != 1 || !got[0].Success {
+		t.Errorf("restore tests after kill -9: %+v, %v", got, err)
+	}
+	if got, err := s.BackupCheck(ctx, "pulled"); err != nil || got.Err != "exit status 1" || got.ConsecutiveFailures != 1 {
+		t.Errorf("check after kill -9: %+v, %v", got, err)
+	}
+}
+
+// TestKillWhilePushing: a child pushes backup records without pause, results
+// flushing meanwhile, while this process stores a growing listing of a pull
+// source in the same file; the child is SIGKILLed at some moment. Every
+// record it reported as stored is there, and pushing it again (a client
+// retrying) returns the id it was given and adds nothing.
+func TestKillWhilePushing(t *testing.T) {
+	path := tempDB(t)
+	s := openTest(t, path)
+	ctx := t.Context()
+
+	cmd, lines, stderr := startChild(t, "push-anytime", path, 0)
+	pulled := make(chan int, 1)
+	stop := make(chan struct{})
+	go func() {
+		// The daemon's pull source: a new backup every check.
+		var listing []backup.Record
+		added := 0
+		defer func() { pulled <- added }()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if i < 200 {
+				listing = append(listing, backup.Record{Time: t0.Add(time.Duration(i) * time.Hour), Success: true, ID: fmt.Sprintf("snap-%d", i)})
+			}
+			n, err := s.UpsertBackups(ctx, "pulled", listing, time.Now())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			added += n
+		}
+	}()
+	type pushed struct {
+		id int64
+		i  int
+	}
+	var got []pushed
+	for len(got) < 40 && lines.Scan() {
+		var p pushed
+		if _, err := fmt.Sscanf(lines.Text(), "ID %d %d", &p.id, &p.i); err != nil {
+			t.Fatalf("child said %q", lines.Text())
+		}
+		got = append(got, p)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); !killedBySIGKILL(err) {
+		t.Fatalf("child did not die by SIGKILL: %v\n%s", err, stderr)
+	}
+	close(stop)
+	added := <-pulled
+	if len(got) == 0 {
+		t.Fatalf("child reported no records\n%s", stderr)
+	}
+
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]bool{}
+	for _, r := range backups(t, s, "pushed", time.Time{}) {
+		stored[r.ID] = true
+	}
+	for _, p := range got {
+		id := fmt.Sprintf("b%d", p.i)
+		if !stored[id] {
+			t.Errorf("record %s reported stored is missing", id)
+			continue
+		}
+		r := backup.Record{Time: t0.Add(time.Duration(p.i) * time.Minute), Success: p.i%5 != 0, SizeBytes: int64(p.i), ID: id}
+		if again, err := s.AddBackup(ctx, "pushed", r, time.Now()); err != nil || again != p.id {
+			t.Errorf("pushing %s again: id %d, %v; want %d", id, again, err, p.id)
+		}
+	}
+	if n := len(backups(t, s, "pushed", time.Time{})); n != len(stored) {
+		t.Errorf("pushing again added records: %d, want %d", n, len(stored))
+	}
+	if n := len(backups(t, s, "pulled", time.Time{})); n != added || n == 0 {
+		t.Errorf("%d pulled records stored, %d reported added", n, added)
+	}
+}
+
+// TestBackupsWhileFlushing: a daemon's Store re-reads pull sources and
+// records their checks while its Writer flushes results; a CLI's Store on
+// the same file pushes records (each one twice, as a retrying client would)
+// and restore tests; both re-read one shared listing at once; a status page
+// reads all of it.
+func TestBackupsWhileFlushing(t *testing.T) {
+	path := tempDB(t)
+	daemon := openTest(t, path)
+	cli := openTest(t, path)
+	ctx := t.Context()
+
+	stop := make(chan struct{})
+	var wrote int
+	var bg sync.WaitGroup
+	bg.Go(func() { wrote = writeResults(t, daemon, stop) })
+	bg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := cli.Backups(ctx, "pulled", time.Time{}); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := daemon.BackupSets(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := daemon.BackupCheck(ctx, "pulled"); err != nil && !errors.Is(err, ErrNotFound) {
+				t.Error(err)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+
+	const checks, pushes, sharedLen = 40, 60, 500
+	shared := make([]backup.Record, sharedLen)
+	for i := range shared {
+		shared[i] = backup.Record{Time: sec(i * 60), Success: i%9 != 0, ID: fmt.Sprintf("s%d", i)}
+	}
+	var work sync.WaitGroup
+	var pulledAdded int
+	work.Go(func() {
+		var listing []backup.Record
+		for i := range checks {
+			listing = append(listing, backup.Record{Time: sec(i * 3600), Success: true, SizeBytes: int64(i), ID: fmt.Sprintf("snap-%d", i)})
+			n, err := daemon.UpsertBackups(ctx, "pulled", listing, sec(i*3600+60))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			pulledAdded += n
+			var checkErr error
+			if i%4 == 3 {
+				checkErr = errors.New("restic: repository locked")
+			}
+			if err := daemon.RecordBackupCheck(ctx, "pulled", sec(i*3600+60), checkErr); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	work.Go(func() {
+		for i := range pushes {
+			r := backup.Record{Time: sec(i * 600), Success: true}
+			if i%2 == 0 {
+				r.ID = fmt.Sprintf("push-%d", i)
+			}
+			var ids [2]int64
+			for k := range ids {
+				id, err := cli.AddBackup(ctx, "pushed", r, sec(i*600+1))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids[k] = id
+			}
+			if ids[0] != ids[1] {
+				t.Errorf("push %d: ids %d and %d", i, ids[0], ids[1])
+			}
+			if i%10 == 0 {
+				if _, err := cli.AddRestoreTest(ctx, "pushed", backup.RestoreTest{Start: sec(i * 600), End: sec(i*600 + 300), Success: true}, "cli", sec(i*600+301)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}
+	})
+	// Both Stores read the same growing listing at once: each record is
+	// added by exactly one of them.
+	var sharedAdded [2]int
+	for k, st := range []*Store{daemon, cli} {
+		work.Go(func() {
+			for n := 50; n <= sharedLen; n += 50 {
+				added, err := st.UpsertBackups(ctx, "shared", shared[:n], sec(n))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				sharedAdded[k] += added
+			}
+		})
+	}
+	work.Wait()
+	close(stop)
+	bg.Wait()
+
+	if got := countResults(t, cli, "parent"); got != wrote || wrote == 0 {
+		t.Errorf("%d results stored, %d written", got, wrote)
+	}
+	if n := len(backups(t, cli, "pulled", time.Time{})); n != checks || pulledAdded != checks {
+		t.Errorf("pulled: %d records stored, %d added; want %d", n, pulledAdded, checks)
+	}
+	if n := len(backups(t, daemon, "pushed", time.Time{})); n != pushes {
+		t.Errorf("pushed: %d records, want %d", n, pushes)
+	}
+	if got, err := daemon.RestoreTests(ctx, "pushed", time.Time{}); err != nil || len(got) != pushes/10 {
+		t.Errorf("restore tests: %d, %v; want %d", len(got), err, pushes/10)
+	}
+	if got := backups(t, daemon, "shared", time.Time{}); !reflect.DeepEqual(got, shared) || sharedAdded[0]+sharedAdded[1] != sharedLen {
+		t.Errorf("shared: %d records stored, %d + %d added; want %d", len(got), sharedAdded[0], sharedAdded[1], sharedLen)
+	}
+	if c, err := cli.BackupCheck(ctx, "pulled"); err != nil || c.At != sec((checks-1)*3600+60) || c.ConsecutiveFailures != 1 {
+		t.Errorf("last check: %+v, %v", c, err)
+	}
+	if got, err := cli.BackupSets(ctx); err != nil || !reflect.DeepEqual(got, []string{"pulled", "pushed", "shared"}) {
+		t.Errorf("BackupSets = %v, %v", got, err)
 	}
 	if err := daemon.IntegrityCheck(ctx); err != nil {
 		t.Error(err)

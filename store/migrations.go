@@ -116,6 +116,62 @@ CREATE TABLE service_states (
 CREATE INDEX service_states_service_state ON service_states (service, state, start_ms);
 CREATE UNIQUE INDEX service_states_open ON service_states (service) WHERE end_ms IS NULL;
 `,
+	// 3: backup records, restore tests, the last check of each pull source.
+	`
+-- Every set the store has heard of, by records, restore tests or checks.
+CREATE TABLE backup_sets (
+	id   INTEGER PRIMARY KEY,
+	name TEXT    NOT NULL UNIQUE
+);
+
+-- Backup records. A record is known by its source's id within its set, or,
+-- when the source gives none (source_id ''), by its time and status. Records
+-- that vanish from a source's listing are kept. size_bytes 0 and kind '' are
+-- unknown.
+CREATE TABLE backups (
+	id            INTEGER PRIMARY KEY,
+	-- Deferred: an immediate check would make SQLite keep a statement
+	-- journal for each INSERT of many rows.
+	set_id        INTEGER NOT NULL REFERENCES backup_sets (id) DEFERRABLE INITIALLY DEFERRED,
+	time_ms       INTEGER NOT NULL,          -- when the data was captured
+	success       INTEGER NOT NULL CHECK (success IN (0, 1)),
+	source_id     TEXT    NOT NULL DEFAULT '',
+	size_bytes    INTEGER NOT NULL DEFAULT 0 CHECK (size_bytes >= 0),
+	kind          TEXT    NOT NULL DEFAULT '',
+	first_seen_ms INTEGER NOT NULL,
+	updated_ms    INTEGER                    -- the last change after it was first seen; NULL when none
+);
+-- A set's records in time order; the identities of records with an id and
+-- of those without one. Only the index a record's identity needs takes its
+-- source_id, which is long for some sources (restic: 64 hex digits).
+CREATE INDEX backups_set_time ON backups (set_id, time_ms);
+CREATE UNIQUE INDEX backups_source_id ON backups (set_id, source_id) WHERE source_id <> '';
+CREATE UNIQUE INDEX backups_no_id ON backups (set_id, time_ms, success) WHERE source_id = '';
+
+-- Restore tests. Recording the same test (set, start, end) again changes
+-- only its outcome.
+CREATE TABLE restore_tests (
+	id          INTEGER PRIMARY KEY,
+	set_id      INTEGER NOT NULL REFERENCES backup_sets (id),
+	start_ms    INTEGER NOT NULL,
+	end_ms      INTEGER NOT NULL,
+	success     INTEGER NOT NULL CHECK (success IN (0, 1)),
+	recorded_ms INTEGER NOT NULL,
+	recorded_by TEXT    NOT NULL DEFAULT '',
+	CHECK (end_ms > start_ms),
+	UNIQUE (set_id, start_ms, end_ms)
+);
+CREATE INDEX restore_tests_set_end ON restore_tests (set_id, end_ms);
+
+-- The latest check of each pull source (command, restic, directory).
+CREATE TABLE backup_checks (
+	set_id   INTEGER PRIMARY KEY REFERENCES backup_sets (id),
+	at_ms    INTEGER NOT NULL,
+	err      TEXT,                           -- NULL when the check was fine
+	failures INTEGER NOT NULL,               -- consecutive failed checks up to at_ms
+	ok_ms    INTEGER                         -- the latest check that was fine; NULL when none
+);
+`,
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slawatch/slawatch/backup"
 	"github.com/slawatch/slawatch/uptime"
 )
 
@@ -18,6 +19,7 @@ func TestReleasedMigrationsUnchanged(t *testing.T) {
 	released := []string{
 		1: "546f4bf4493c78be0675bfc98ad5cc95272feded811ee71ff26b8ed5c566dd88",
 		2: "874efb144f6357ae4f25803d898c84f8ae9d13dc05409a41951eddb865ac4f11",
+		3: "0f8725bb7f9ff80e73ee1a3b02b967c0e5c1a97e26458a7c441c32fc8752ad99",
 	}
 	for v := 1; v < len(released) && v <= len(migrations); v++ {
 		sum := sha256.Sum256([]byte(migrations[v-1]))
@@ -87,11 +89,8 @@ func TestMigrateV1File(t *testing.T) {
 		versions = append(versions, v)
 	}
 	rows.Close()
-	if want := []int{1, 2}; !reflect.DeepEqual(versions, want) {
+	if want := allVersions(); !reflect.DeepEqual(versions, want) {
 		t.Errorf("schema_migrations %v, want %v", versions, want)
-	}
-	if SchemaVersion() != 2 {
-		t.Errorf("SchemaVersion() = %d; this test knows version 2", SchemaVersion())
 	}
 
 	// The data of version 1 is all there.
@@ -138,6 +137,135 @@ func TestMigrateV1File(t *testing.T) {
 		}
 		t.Fatalf("a version-1 binary opening a version-2 file: %v, want ErrSchemaTooNew", err)
 	}
+}
+
+// TestMigrateV2File: a file written by a version-2 slawatch (outages,
+// results, maintenance windows and state intervals, through the same code
+// paths) is brought to the current version on open, keeping its data, ends
+// up with the same schema as a new file, and takes backup records, restore
+// tests and checks (version 3).
+func TestMigrateV2File(t *testing.T) {
+	path := tempDB(t)
+	ctx := t.Context()
+
+	restore := withMigrations(t, 2)
+	v2 := openTest(t, path)
+	oid, err := v2.InsertOutage(ctx, uptime.Outage{Service: "web", Start: sec(10), End: sec(70), Source: uptime.SourceProbe, Cause: "timeout"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := v2.NewWriter(WriterOptions{FlushInterval: time.Hour})
+	for n := 0; n <= 300; n += 30 {
+		w.Add(result("web", "home", sec(n), n != 30))
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	win := uptime.Window{Service: "web", Start: sec(400), End: sec(500), Reason: "patching",
+		Source: uptime.SourceCLI, AnnouncedAt: sec(0), AnnouncedBy: "alice"}
+	if win.ID, err = v2.AddMaintenance(ctx, win); err != nil {
+		t.Fatal(err)
+	}
+	if err := v2.RecordState(ctx, "web", uptime.StateDown, sec(30)); err != nil {
+		t.Fatal(err)
+	}
+	v2Results := countResults(t, v2, "web")
+	v2States, err := v2.CurrentStates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := tableCount(t, v2, "backups"); n != 0 {
+		t.Fatalf("a version-2 file has a backups table")
+	}
+	v2.Close()
+	restore()
+
+	s := openTest(t, path)
+	var versions []int
+	rows, err := s.r.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, v)
+	}
+	rows.Close()
+	if want := allVersions(); !reflect.DeepEqual(versions, want) {
+		t.Errorf("schema_migrations %v, want %v", versions, want)
+	}
+
+	// The data of version 2 is all there.
+	if o, err := s.Outage(ctx, oid); err != nil || o.Cause != "timeout" || !o.End.Equal(sec(70)) {
+		t.Errorf("outage after migration = %+v, %v", o, err)
+	}
+	if n := countResults(t, s, "web"); n != v2Results {
+		t.Errorf("%d results after migration, want %d", n, v2Results)
+	}
+	if got, err := s.MaintenanceWindow(ctx, win.ID); err != nil || !reflect.DeepEqual(got, win) {
+		t.Errorf("maintenance window after migration = %+v, %v; want %+v", got, err, win)
+	}
+	if got, err := s.CurrentStates(ctx); err != nil || !reflect.DeepEqual(got, v2States) {
+		t.Errorf("current states after migration = %v, %v; want %v", got, err, v2States)
+	}
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+
+	// The same schema as a file made new.
+	fresh := openTest(t, tempDB(t))
+	if got, want := schema(t, s), schema(t, fresh); !reflect.DeepEqual(got, want) {
+		t.Errorf("migrated schema\n%v\ndiffers from a new file's\n%v", got, want)
+	}
+
+	// What version 3 adds works on it.
+	listing := []backup.Record{
+		{Time: sec(100), Success: true, SizeBytes: 1 << 20, Kind: backup.KindFull, ID: "s1"},
+		{Time: sec(200), Success: false},
+	}
+	if n, err := s.UpsertBackups(ctx, "web-db", listing, sec(300)); err != nil || n != 2 {
+		t.Fatalf("UpsertBackups on a migrated file: %d, %v", n, err)
+	}
+	if _, err := s.AddRestoreTest(ctx, "web-db", backup.RestoreTest{Start: sec(400), End: sec(500), Success: true}, "alice", sec(500)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordBackupCheck(ctx, "web-db", sec(300), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Backups(ctx, "web-db", time.Time{}); err != nil || !reflect.DeepEqual(got, listing) {
+		t.Errorf("Backups on a migrated file = %+v, %v", got, err)
+	}
+	if got, err := s.BackupSets(ctx); err != nil || !reflect.DeepEqual(got, []string{"web-db"}) {
+		t.Errorf("BackupSets on a migrated file = %v, %v", got, err)
+	}
+	s.Close()
+
+	// A version-2 binary refuses the file now, and leaves it as it is.
+	restore = withMigrations(t, 2)
+	if s, err := Open(ctx, path); !errors.Is(err, ErrSchemaTooNew) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("a version-2 binary opening a migrated file: %v, want ErrSchemaTooNew", err)
+	}
+	restore()
+	s = openTest(t, path)
+	if got, err := s.Backups(ctx, "web-db", time.Time{}); err != nil || len(got) != 2 {
+		t.Errorf("Backups after a version-2 binary refused the file = %+v, %v", got, err)
+	}
+}
+
+// allVersions is every schema version this binary knows, 1 to
+// SchemaVersion(): what schema_migrations lists once a file is migrated.
+func allVersions() []int {
+	var v []int
+	for n := 1; n <= SchemaVersion(); n++ {
+		v = append(v, n)
+	}
+	return v
 }
 
 // schema lists the file's tables and indexes with their SQL.

@@ -1,7 +1,8 @@
 // Package store keeps slawatch's state in one SQLite file: outages and their
 // force-majeure audit trail, probe results with hourly rollups, the spans
 // in which each service was monitored, maintenance windows announced at run
-// time, and the intervals each service spent in each state.
+// time, the intervals each service spent in each state, and the records,
+// restore tests and source checks of backup sets.
 //
 // A daemon and CLI commands may hold the same file open at the same time, in
 // one process or several. Every write is a transaction started with BEGIN

@@ -58,7 +58,7 @@ func TestOpenMigratesFromEmpty(t *testing.T) {
 		}
 	}
 	for _, table := range []string{"outages", "outage_events", "probes", "results", "rollups", "monitor_spans",
-		"maintenance", "service_states"} {
+		"maintenance", "service_states", "backup_sets", "backups", "restore_tests", "backup_checks"} {
 		var n int
 		if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", table).Scan(&n); err != nil {
 			t.Fatal(err)

@@ -143,6 +143,9 @@ type Report struct {
 
 	Outages     []OutageLine      `json:"outages"`
 	Maintenance []MaintenanceLine `json:"maintenance"`
+	// Backups holds the service's backup sets over the period; the caller
+	// fills it (see BackupLine). It marshals as [] when empty, never null.
+	Backups BackupLines `json:"backups"`
 
 	// Months holds the year report's months that have begun, each a full
 	// month report; empty for a month.

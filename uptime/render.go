@@ -71,6 +71,48 @@ type DailyPoint struct {
 	MeasuredSeconds float64
 }
 
+// BackupLine is one backup set's record over the report's period. The
+// uptime package computes none of it: the caller fills Report.Backups (the
+// backup package's RPOCompliance and Compliance.Line make a line from a
+// set's records). Seconds are exact; round only for display.
+type BackupLine struct {
+	Set        string   `json:"set"`
+	RPOSeconds *float64 `json:"rpo_seconds"` // null when the set has no RPO
+	// CountedSeconds is the part of the period evaluated: all of it, or up
+	// to the report's time while it runs.
+	CountedSeconds float64 `json:"counted_seconds"`
+	// WithinRPOSeconds is the counted time in which the newest successful
+	// backup was at most RPO old; 0 without an RPO.
+	WithinRPOSeconds float64 `json:"within_rpo_seconds"`
+	// CompliancePercent is 100 × within / counted; null when counted is 0
+	// or the set has no RPO.
+	CompliancePercent *float64 `json:"compliance_percent"`
+	// WorstAgeSeconds is the largest age of the newest successful backup
+	// during the counted period (a supremum: reached just before the next
+	// backup, or at the period's end); null when no backup existed in it.
+	WorstAgeSeconds *float64 `json:"worst_age_seconds"`
+	Backups         int      `json:"backups"`  // successful backups taken in the period
+	Failures        int      `json:"failures"` // failed ones
+	// Met is the set's status (RPO and retention) at the period's end, or
+	// at the report's time while it runs; null when unknown. State is ok,
+	// failing or unknown at that time; empty when not evaluated.
+	Met   *bool  `json:"met"`
+	State string `json:"state,omitempty"`
+}
+
+// BackupLines is Report.Backups: a []BackupLine that marshals as [] when
+// nil, so a report's JSON never has "backups": null. A []BackupLine can be
+// assigned to it as is.
+type BackupLines []BackupLine
+
+// MarshalJSON writes the lines as a JSON array, [] when there are none.
+func (b BackupLines) MarshalJSON() ([]byte, error) {
+	if b == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal([]BackupLine(b))
+}
+
 // kindDay is the Kind of the day periods Daily accounts; it never leaves the
 // package.
 const kindDay = "day"
@@ -126,14 +168,15 @@ func Daily(in Input) []DailyPoint {
 // The csv columns, in order (a cell is empty where a column does not apply;
 // numbers are full precision, times RFC 3339 with offset):
 //
-//	kind                    summary, month, outage or maintenance
+//	kind                    summary, month, outage, maintenance or backup
 //	service, sla, timezone  the report's
 //	period                  the period's label: 2026-10 or 2026 (month rows: their month)
 //	start, end              summary, month: the period's bounds; outage: its start and
 //	                        end (empty while open); maintenance: the window's
 //	complete                summary, month: true once the period has ended
 //	target_percent          summary, month
-//	uptime_percent, met     summary, month; empty when nothing was measured (null)
+//	uptime_percent, met     summary, month; empty when nothing was measured (null);
+//	                        met also for backup rows (below)
 //	period_seconds, excluded_seconds, eligible_seconds, downtime_seconds,
 //	unmonitored_seconds, measured_seconds, degraded_seconds,
 //	maintenance_seconds, force_majeure_seconds, outage_seconds,
@@ -155,7 +198,23 @@ func Daily(in Input) []DailyPoint {
 //	reason, announced_at, announced_by, notice_seconds, late
 //	                        maintenance
 //
-// A text cell (service, sla, cause, probe, reasons, names) that begins with
+// and for backup rows (one per backup set of the report; a year report has
+// the year's sets, period the year's label):
+//
+//	set                     the backup set's name
+//	rpo_seconds             the set's RPO; empty when it has none
+//	counted_seconds         the part of the period evaluated (up to the report's time)
+//	within_rpo_seconds      the counted time in which the newest backup was at most RPO old
+//	compliance_percent      100 × within_rpo_seconds / counted_seconds; empty without an
+//	                        RPO or counted time
+//	worst_age_seconds       the largest age of the newest backup in the period; empty when
+//	                        there was no backup
+//	backups, failures       successful and failed backups taken in the period
+//	met, state              the set's status (RPO and retention) at the period's end, or
+//	                        at the report's time while it runs: met true/false (empty when
+//	                        unknown), state ok, failing or unknown
+//
+// A text cell (service, sla, cause, probe, reasons, names, set) that begins with
 // = + - @ or a tab is prefixed with ' so spreadsheets do not run it as a
 // formula.
 func Render(w io.Writer, f Format, reports []Report, opts RenderOptions) error {
@@ -626,6 +685,68 @@ func yearMonths(r Report) []monthSlot {
 	return out
 }
 
+// backupCells is a backup line for a table: set, RPO, compliance, time
+// outside the RPO, worst age, backups, failures, met.
+func backupCells(b BackupLine) []string {
+	return []string{b.Set, backupRPO(b), backupCompliance(b), backupOutside(b), backupWorstAge(b),
+		strconv.Itoa(b.Backups), strconv.Itoa(b.Failures), backupMet(b)}
+}
+
+// backupRPO is the set's RPO, "1h", or "none".
+func backupRPO(b BackupLine) string {
+	if b.RPOSeconds == nil {
+		return "none"
+	}
+	return duration(*b.RPOSeconds)
+}
+
+// backupCompliance is "99.731%", never rounded up to 100% while some time
+// was outside the RPO; "n/a" without an RPO or counted time.
+func backupCompliance(b BackupLine) string {
+	if b.CompliancePercent == nil {
+		return "n/a"
+	}
+	return formatUptime(*b.CompliancePercent, 0, nil, b.WithinRPOSeconds < b.CountedSeconds) + "%"
+}
+
+// backupOutside is the counted time outside the RPO, "2h", or "n/a"
+// without an RPO.
+func backupOutside(b BackupLine) string {
+	if b.RPOSeconds == nil {
+		return "n/a"
+	}
+	return duration(max(0, b.CountedSeconds-b.WithinRPOSeconds))
+}
+
+// backupWorstAge is "3h", or "no backup".
+func backupWorstAge(b BackupLine) string {
+	if b.WorstAgeSeconds == nil {
+		return "no backup"
+	}
+	return duration(*b.WorstAgeSeconds)
+}
+
+// backupMet is MET, NOT MET, UNKNOWN (the source could not be read) or
+// n/a (not evaluated).
+func backupMet(b BackupLine) string {
+	if b.Met == nil && b.State == "unknown" {
+		return "UNKNOWN"
+	}
+	return verdict(b.Met)
+}
+
+// backupNotes explain the backup figures.
+func backupNotes(r Report) []string {
+	period, when := "the period", "at the end of the period"
+	if !r.Period.Complete {
+		period, when = "the period to date", "at the report's time"
+	}
+	return []string{
+		"Compliance is the share of " + period + " in which the newest successful backup was at most the RPO old; worst age is the oldest it got.",
+		"Met is the set's status (RPO and retention) " + when + ".",
+	}
+}
+
 // plain makes a string safe for a terminal or a one-line table cell:
 // control characters (newlines, tabs, escape sequences) become spaces.
 func plain(s string) string {
@@ -791,6 +912,18 @@ func textReport(buf *bytes.Buffer, r Report, title string, opts RenderOptions) {
 				duration(outageLength(r, o)), o.Excluded.Reason, exclusionBy(o.Excluded)})
 		}
 		table(buf, "  ", rows)
+	}
+
+	if len(r.Backups) > 0 {
+		fmt.Fprintf(buf, "\nBackups (%d)\n", len(r.Backups))
+		rows := [][]string{{"SET", "RPO", "COMPLIANCE", "OUTSIDE RPO", "WORST AGE", "BACKUPS", "FAILED", "MET"}}
+		for _, b := range r.Backups {
+			rows = append(rows, backupCells(b))
+		}
+		table(buf, "  ", rows)
+		for _, n := range backupNotes(r) {
+			buf.WriteString("  " + n + "\n")
+		}
 	}
 }
 
@@ -988,6 +1121,20 @@ func mdReport(buf *bytes.Buffer, r Report, h, title string, opts RenderOptions) 
 		}
 		mdTable(buf, []string{"ID", "Start", "End", "Length", "Reason", "By"}, "rllr", rows)
 	}
+
+	if len(r.Backups) > 0 {
+		fmt.Fprintf(buf, "\n%s Backups (%d)\n\n", sub, len(r.Backups))
+		var rows [][]string
+		for _, b := range r.Backups {
+			cells := backupCells(b)
+			for i := range cells {
+				cells[i] = mdEscape(cells[i])
+			}
+			rows = append(rows, cells)
+		}
+		mdTable(buf, []string{"Set", "RPO", "Compliance", "Outside RPO", "Worst age", "Backups", "Failed", "Met"}, "lrrrrrrl", rows)
+		buf.WriteString("\n" + strings.Join(backupNotes(r), " ") + "\n")
+	}
 }
 
 func summaryMarkdown(buf *bytes.Buffer, reports []Report, opts RenderOptions) {
@@ -1023,6 +1170,8 @@ var csvHeader = []string{
 	"id", "seconds", "counted_seconds", "open", "cause", "probe", "severity", "source",
 	"excluded", "excluded_reason", "excluded_by", "excluded_at",
 	"reason", "announced_at", "announced_by", "notice_seconds", "late",
+	"set", "rpo_seconds", "within_rpo_seconds", "compliance_percent", "worst_age_seconds",
+	"backups", "failures", "state",
 }
 
 // csvCol is the index of each column, so rows are filled by name.
@@ -1101,6 +1250,28 @@ func figuresRow(kind string, r Report) csvRow {
 	return row
 }
 
+func backupRow(r Report, b BackupLine) csvRow {
+	row := newCSVRow("backup", r)
+	row.text("set", b.Set)
+	numPtr := func(col string, f *float64) {
+		if f != nil {
+			row.num(col, *f)
+		}
+	}
+	numPtr("rpo_seconds", b.RPOSeconds)
+	row.num("counted_seconds", b.CountedSeconds)
+	row.num("within_rpo_seconds", b.WithinRPOSeconds)
+	numPtr("compliance_percent", b.CompliancePercent)
+	numPtr("worst_age_seconds", b.WorstAgeSeconds)
+	row.set("backups", strconv.Itoa(b.Backups))
+	row.set("failures", strconv.Itoa(b.Failures))
+	if b.Met != nil {
+		row.bool("met", *b.Met)
+	}
+	row.text("state", b.State)
+	return row
+}
+
 func renderCSV(buf *bytes.Buffer, reports []Report, summaryOnly bool) error {
 	cw := csv.NewWriter(buf)
 	if err := cw.Write(csvHeader); err != nil {
@@ -1149,6 +1320,9 @@ func renderCSV(buf *bytes.Buffer, reports []Report, summaryOnly bool) error {
 				}
 				row.bool("late", m.Late)
 				rows = append(rows, row)
+			}
+			for _, b := range r.Backups {
+				rows = append(rows, backupRow(r, b))
 			}
 		}
 		for _, row := range rows {

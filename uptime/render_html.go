@@ -49,6 +49,8 @@ type htmlReport struct {
 	HasLate      bool
 	Exclusions   []htmlExclusion
 	ForceMajeure string // excluded force majeure time
+	Backups      []htmlBackup
+	BackupNotes  []string
 
 	Counting []string
 }
@@ -79,6 +81,12 @@ type htmlMaintenance struct {
 
 type htmlExclusion struct {
 	ID, Start, End, Length, Cause, Reason, By, At string
+}
+
+type htmlBackup struct {
+	Set, RPO, Compliance, Outside, WorstAge, Met, MetClass string
+	Backups, Failures                                      int
+	Breach                                                 bool // some time was outside the RPO
 }
 
 type htmlSummaryRow struct {
@@ -234,6 +242,17 @@ func htmlReportOf(r Report, opts RenderOptions, daily []DailyPoint) htmlReport {
 		}
 	}
 	h.ForceMajeure = duration(r.ForceMajeureSeconds)
+	for _, b := range r.Backups {
+		h.Backups = append(h.Backups, htmlBackup{
+			Set: b.Set, RPO: backupRPO(b), Compliance: backupCompliance(b), Outside: backupOutside(b),
+			WorstAge: backupWorstAge(b), Met: backupMet(b), MetClass: verdictClass(b.Met),
+			Backups: b.Backups, Failures: b.Failures,
+			Breach: b.RPOSeconds != nil && b.WithinRPOSeconds < b.CountedSeconds,
+		})
+	}
+	if len(r.Backups) > 0 {
+		h.BackupNotes = backupNotes(r)
+	}
 	measured := "the period less excluded time (maintenance announced in time, force majeure)"
 	if r.UnmonitoredMode == UnmonitoredExclude {
 		measured += " and unmonitored time"

@@ -101,6 +101,27 @@ func monthInput(t testing.TB) Input {
 	}
 }
 
+// monthBackups are customer-portal's backup sets over October 2026 (745
+// hours): a database with an hourly RPO and a 3-hour hole, failing at the
+// month's end, and a file store whose source could not be read.
+func monthBackups() []BackupLine {
+	counted := 745 * hour
+	return []BackupLine{
+		{Set: "portal-db", RPOSeconds: pf(hour), CountedSeconds: counted, WithinRPOSeconds: counted - 2*hour,
+			CompliancePercent: pf(100 * (counted - 2*hour) / counted), WorstAgeSeconds: pf(3 * hour),
+			Backups: 743, Failures: 1, Met: pb(false), State: "failing"},
+		{Set: "portal-files", RPOSeconds: pf(24 * hour), CountedSeconds: counted, WithinRPOSeconds: counted,
+			CompliancePercent: pf(100), WorstAgeSeconds: pf(23*hour + 1800), Backups: 31, State: "unknown"},
+	}
+}
+
+// monthWithBackups is the golden month report with its backup section.
+func monthWithBackups(t testing.TB) Report {
+	r := AccountYear(monthInput(t))
+	r.Backups = monthBackups()
+	return r
+}
+
 // yearInput is 2026 to date (15 August) for billing-api under a yearly
 // 99.7% policy: monthly config windows, outages in three months, force
 // majeure in June and one open outage.
@@ -158,7 +179,7 @@ func render(t *testing.T, f Format, reports []Report, opts RenderOptions) []byte
 var goldenExt = map[Format]string{FormatText: "txt", FormatCSV: "csv", FormatMarkdown: "md", FormatJSON: "json"}
 
 func TestRenderGolden(t *testing.T) {
-	month := AccountYear(monthInput(t))
+	month := monthWithBackups(t)
 	year := AccountYear(yearRenderInput(t))
 	null := AccountYear(nullInput())
 	for _, c := range []struct {
@@ -215,7 +236,7 @@ func TestRenderMonthFigures(t *testing.T) {
 }
 
 func TestRenderCSVShape(t *testing.T) {
-	month := AccountYear(monthInput(t))
+	month := monthWithBackups(t)
 	year := AccountYear(yearRenderInput(t))
 	out := render(t, FormatCSV, []Report{month, year}, renderOpts)
 	rows, err := csv.NewReader(bytes.NewReader(out)).ReadAll() // fails unless every row has the header's width
@@ -230,7 +251,7 @@ func TestRenderCSVShape(t *testing.T) {
 		count[row[0]+" "+row[1]]++
 	}
 	want := map[string]int{
-		"summary customer-portal": 1, "outage customer-portal": 5, "maintenance customer-portal": 6,
+		"summary customer-portal": 1, "outage customer-portal": 5, "maintenance customer-portal": 6, "backup customer-portal": 2,
 		"summary billing-api": 1, "month billing-api": 8, "outage billing-api": 4, "maintenance billing-api": 8,
 	}
 	if fmt.Sprint(count) != fmt.Sprint(want) {
@@ -544,7 +565,7 @@ func selfContained(t *testing.T, doc *html.Node, raw string) {
 
 func TestRenderHTML(t *testing.T) {
 	in := monthInput(t)
-	r := AccountYear(in)
+	r := monthWithBackups(t)
 	opts := renderOpts
 	opts.DailyUptime = Daily(in)
 	out := string(render(t, FormatHTML, []Report{r}, opts))
@@ -593,9 +614,16 @@ func TestRenderHTML(t *testing.T) {
 		"Error budget 1h27m43s", "used 1h15m34s (86.1%)", "left 12m9s", "2026-10-01 00:00 +02:00 to 2026-11-01 00:00 +01:00 (745h, complete)",
 		"by slawatch v1.0.0-test", "GET https://portal.example.com/health: status 503", "6d11h by alice",
 		"emergency certificate rotation | hotfix", "Late windows count as ordinary time",
+		"Backups (2)", "portal-db1h99.732%2h3h7431NOT MET", "portal-files24h100.000%0s23h30m310UNKNOWN",
+		"Met is the set's status (RPO and retention) at the end of the period.",
 	} {
 		if !strings.Contains(text, s) {
 			t.Errorf("html text lacks %q", s)
+		}
+	}
+	for _, s := range []string{`<td class="num over-text">2h</td>`, `class="badge notmet">NOT MET<`, `class="badge none">UNKNOWN<`} {
+		if !strings.Contains(out, s) {
+			t.Errorf("html lacks %q", s)
 		}
 	}
 	if strings.Contains(out, "ZgotmplZ") {
@@ -681,6 +709,7 @@ func TestRenderHTMLEscapes(t *testing.T) {
 			Reason: script, Source: SourceAPI, AnnouncedAt: tm(time.UTC, 2026, 10, 4, 0, 30), AnnouncedBy: attrJS}},
 	}
 	r := Account(in)
+	r.Backups = []BackupLine{{Set: "db" + script + attrJS, CountedSeconds: 3600, Met: pb(true), State: "ok"}}
 	opts := renderOpts
 	opts.Title = "Report " + title
 	opts.DailyUptime = Daily(in)
@@ -707,6 +736,9 @@ func TestRenderHTMLEscapes(t *testing.T) {
 		if name == "report" && !strings.Contains(text, script) {
 			t.Errorf("report: text lacks %q", script)
 		}
+		if name == "report" && !strings.Contains(text, "db"+script+attrJS) {
+			t.Errorf("report: text lacks the backup set's name")
+		}
 	}
 }
 
@@ -723,6 +755,109 @@ func TestMarkdownEscapes(t *testing.T) {
 	}
 }
 
+func TestRenderBackups(t *testing.T) {
+	month := monthWithBackups(t)
+	text := string(render(t, FormatText, []Report{month}, renderOpts))
+	for _, s := range []string{
+		"\nBackups (2)\n",
+		"  SET           RPO  COMPLIANCE  OUTSIDE RPO  WORST AGE  BACKUPS  FAILED  MET\n",
+		"  portal-db     1h   99.732%     2h           3h         743      1       NOT MET\n",
+		"  portal-files  24h  100.000%    0s           23h30m     31       0       UNKNOWN\n",
+		"  Compliance is the share of the period in which the newest successful backup was at most the RPO old",
+	} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text lacks %q:\n%s", s, text)
+		}
+	}
+	md := string(render(t, FormatMarkdown, []Report{month}, renderOpts))
+	for _, s := range []string{
+		"\n## Backups (2)\n\n| Set | RPO | Compliance | Outside RPO | Worst age | Backups | Failed | Met |\n|---|---:|---:|---:|---:|---:|---:|---|\n",
+		"| portal-db | 1h | 99.732% | 2h | 3h | 743 | 1 | NOT MET |\n",
+	} {
+		if !strings.Contains(md, s) {
+			t.Errorf("markdown lacks %q:\n%s", s, md)
+		}
+	}
+	rows, err := csv.NewReader(bytes.NewReader(render(t, FormatCSV, []Report{month}, renderOpts))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, c := range rows[0] {
+		col[c] = i
+	}
+	var got []string
+	for _, row := range rows[1:] {
+		if row[0] == "backup" {
+			var cells []string
+			for _, c := range []string{"period", "set", "rpo_seconds", "counted_seconds", "within_rpo_seconds",
+				"compliance_percent", "worst_age_seconds", "backups", "failures", "met", "state", "start", "uptime_percent"} {
+				cells = append(cells, row[col[c]])
+			}
+			got = append(got, strings.Join(cells, ","))
+		}
+	}
+	want := []string{
+		"2026-10,portal-db,3600,2682000,2674800,99.73154362416108,10800,743,1,false,failing,,",
+		"2026-10,portal-files,86400,2682000,2682000,100,84600,31,0,,unknown,,",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("csv backup rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Sets without an RPO, never backed up, or not evaluated.
+	odd := Account(breachedInput())
+	odd.Period.Complete = false
+	odd.Backups = []BackupLine{
+		{Set: "scratch", CountedSeconds: 100, WorstAgeSeconds: pf(7200), Backups: 2},
+		{Set: "new | set", RPOSeconds: pf(hour), CountedSeconds: 100, CompliancePercent: pf(0), Met: pb(false), State: "failing"},
+		{Set: "nearly", RPOSeconds: pf(hour), CountedSeconds: 8760 * hour, WithinRPOSeconds: 8760*hour - 0.001,
+			CompliancePercent: pf(100), WorstAgeSeconds: pf(hour + 0.001), Met: pb(true), State: "ok"},
+	}
+	text = string(render(t, FormatText, []Report{odd}, renderOpts))
+	for _, s := range []string{
+		"  scratch    none  n/a                 n/a          2h         2        0       n/a\n",
+		"  new | set  1h    0.000%              1m40s        no backup  0        0       NOT MET\n",
+		"  nearly     1h    99.99999999999999%  <1s          1h         0        0       MET\n", // never 100% with time outside
+
+		"share of the period to date", "at the report's time.",
+	} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text lacks %q:\n%s", s, text)
+		}
+	}
+	md = string(render(t, FormatMarkdown, []Report{odd}, renderOpts))
+	if !strings.Contains(md, `| new \| set | 1h |`) {
+		t.Errorf("markdown does not escape the set's name:\n%s", md)
+	}
+
+	// No backups, no section; the JSON has [] at every level.
+	y := AccountYear(yearRenderInput(t))
+	for _, f := range []Format{FormatText, FormatMarkdown, FormatHTML} {
+		if out := string(render(t, f, []Report{y}, renderOpts)); strings.Contains(out, "Backups") {
+			t.Errorf("%s: a report without backups has a backup section", f)
+		}
+	}
+	js := string(render(t, FormatJSON, []Report{y}, renderOpts))
+	if n := strings.Count(js, `"backups": []`); n != 1+len(y.Months) || strings.Contains(js, `"backups": null`) {
+		t.Errorf("year JSON: %d empty backup lists for %d months", n, len(y.Months))
+	}
+	// A year shows its own lines, not its months'.
+	y.Backups = []BackupLine{{Set: "year-set", CountedSeconds: 1}}
+	y.Months[0].Backups = []BackupLine{{Set: "january-set", CountedSeconds: 1}}
+	for _, f := range []Format{FormatText, FormatMarkdown, FormatHTML, FormatCSV} {
+		out := string(render(t, f, []Report{y}, renderOpts))
+		if !strings.Contains(out, "year-set") || strings.Contains(out, "january-set") {
+			t.Errorf("%s: year lines shown %v, month lines shown %v", f, strings.Contains(out, "year-set"), strings.Contains(out, "january-set"))
+		}
+	}
+	var back Report
+	if err := json.Unmarshal(render(t, FormatJSON, []Report{y}, renderOpts), &back); err != nil ||
+		len(back.Backups) != 1 || len(back.Months[0].Backups) != 1 || back.Months[1].Backups == nil && len(back.Months[1].Backups) != 0 {
+		t.Errorf("year JSON round trip: %v %+v", err, back.Backups)
+	}
+}
+
 // TestSampleHTML writes a sample report for a look in a browser:
 // SLAWATCH_SAMPLE_HTML=/tmp/sample-report.html go test ./uptime -run SampleHTML
 func TestSampleHTML(t *testing.T) {
@@ -733,7 +868,7 @@ func TestSampleHTML(t *testing.T) {
 	in := monthInput(t)
 	opts := renderOpts
 	opts.DailyUptime = Daily(in)
-	out := render(t, FormatHTML, []Report{AccountYear(in)}, opts)
+	out := render(t, FormatHTML, []Report{monthWithBackups(t)}, opts)
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 
+	"github.com/slawatch/slawatch/backup"
 	"github.com/slawatch/slawatch/uptime"
 )
 
@@ -67,6 +68,10 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	if len(names) == 0 {
 		err = uptime.RenderSummary(&buf, format, reports, opts)
 	} else {
+		if err := backup.AddToReports(r.Context(), s.opts.Store, s.opts.Backend.BackupSets(), reports, now); err != nil {
+			s.internal(w, "backup section of the report", err)
+			return
+		}
 		err = uptime.RenderReports(&buf, format, reports, inputs, opts)
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/slawatch/slawatch/backup"
 	"github.com/slawatch/slawatch/uptime"
 )
 
@@ -60,6 +61,20 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:#667}
 </tr>
 {{end}}</tbody></table>
 
+<h2>Backups</h2>
+{{if .Backups}}<table>
+<thead><tr><th>Set</th><th>State</th><th>Newest backup</th><th>RPO</th><th>Point in time</th><th>Weekly</th><th>Monthly</th></tr></thead>
+<tbody>{{range .Backups}}<tr id="set-{{.Set}}">
+<td><strong>{{.Set}}</strong><br><small>{{.Service}}</small></td>
+<td><span class="state {{if eq .State "unknown"}}unknown{{else if .Met}}up{{else}}down{{end}}">{{if eq .State "unknown"}}unknown{{else if .Met}}met{{else}}not met{{end}}</span>{{if .Error}}<br><span class="err">{{.Error}}</span>{{end}}</td>
+<td>{{with .Newest}}{{ts .}}{{else}}none{{end}}{{with .AgeSeconds}}<br><small>{{dur .}} old</small>{{end}}</td>
+<td>{{with .RPOSeconds}}{{dur .}} {{end}}<span class="{{if .RPOMet}}met{{else}}missed{{end}}">{{if .RPOMet}}ok{{else}}breached{{end}}</span></td>
+<td>{{with .Retention.PointInTime}}{{if .Days}}<span class="{{if .Met}}met{{else}}missed{{end}}">{{if .Met}}ok{{else}}{{len .Gaps}} gaps{{end}}</span>{{else}}—{{end}}{{end}}</td>
+<td>{{with .Retention.Weekly}}{{if .Required}}<span class="{{if .Met}}met{{else}}missed{{end}}">{{if .Met}}ok{{else}}missing{{end}}</span>{{else}}—{{end}}{{end}}</td>
+<td>{{with .Retention.Monthly}}{{if .Required}}<span class="{{if .Met}}met{{else}}missed{{end}}">{{if .Met}}ok{{else}}missing{{end}}</span>{{else}}—{{end}}{{end}}</td>
+</tr>
+{{end}}</tbody></table>{{else}}<p class="sub">No backup sets configured.</p>{{end}}
+
 <h2>Upcoming maintenance</h2>
 {{if .Upcoming}}<table>
 <thead><tr><th>Service</th><th>Start</th><th>End</th><th>Reason</th><th>Source</th></tr></thead>
@@ -78,7 +93,8 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 		Now      time.Time
 		Services []ServiceStatus
 		Upcoming []uptime.Window
-	}{now, s.opts.Backend.Services(), upcoming}
+		Backups  []backup.Status
+	}{now, s.opts.Backend.Services(), upcoming, s.opts.Backend.BackupStatuses()}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := statusTmpl.Execute(w, data); err != nil {
 		s.opts.Logger.Error("render status page", "err", err)

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/slawatch/slawatch/alerts"
+	"github.com/slawatch/slawatch/backup"
 	"github.com/slawatch/slawatch/store"
 	"github.com/slawatch/slawatch/uptime"
 )
@@ -37,6 +39,16 @@ type Backend interface {
 	// MaintenanceChanged tells the daemon that windows were announced or
 	// cancelled, so service states follow at once.
 	MaintenanceChanged(ctx context.Context)
+	// BackupSets describes the configured backup sets.
+	BackupSets() []backup.Set
+	// BackupStatuses is the latest evaluation of every set.
+	BackupStatuses() []backup.Status
+	// Alerts lists active and recently resolved alerts.
+	Alerts(ctx context.Context) ([]alerts.Alert, error)
+	// AckAlert acknowledges an active alert.
+	AckAlert(ctx context.Context, fingerprint, who string) (alerts.Alert, error)
+	// BackupPushed tells the daemon a record or restore test arrived.
+	BackupPushed(ctx context.Context, set string)
 }
 
 // Store is what the web layer needs from the store.
@@ -46,6 +58,9 @@ type Store interface {
 	AddMaintenance(ctx context.Context, w uptime.Window) (int64, error)
 	CancelMaintenance(ctx context.Context, id int64, who string, at time.Time) error
 	MaintenanceWindow(ctx context.Context, id int64) (uptime.Window, error)
+	backup.Store
+	AddBackup(ctx context.Context, set string, r backup.Record, at time.Time) (int64, error)
+	AddRestoreTest(ctx context.Context, set string, t backup.RestoreTest, by string, at time.Time) (int64, error)
 }
 
 // OutageStore is what the web layer needs from the store.
@@ -181,6 +196,11 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/maintenance", s.auth(s.addMaintenance))
 	m.HandleFunc("DELETE /api/v1/maintenance/{id}", s.auth(s.cancelMaintenance))
 	m.HandleFunc("GET /api/v1/reports", s.report)
+	m.HandleFunc("GET /api/v1/alerts", s.listAlerts)
+	m.HandleFunc("POST /api/v1/alerts/{fingerprint}/ack", s.auth(s.ackAlert))
+	m.HandleFunc("GET /api/v1/backups", s.listBackups)
+	m.HandleFunc("POST /api/v1/backups/{set}", s.auth(s.pushBackup))
+	m.HandleFunc("POST /api/v1/restore-tests", s.auth(s.addRestoreTest))
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})

@@ -322,3 +322,39 @@ func TestE2EKill9MidOutage(t *testing.T) {
 		t.Errorf("unmonitored gap %s, want at least the 500ms the daemon was dead", gap)
 	}
 }
+
+// TestE2EExampleConfigRuns: the shipped example config (what `make run`
+// uses) starts on a machine with no network and no token variable, and its
+// self-probe turns the service up with month-to-date uptime in the metrics.
+func TestE2EExampleConfigRuns(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "..", "configs", "example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	addr := testutil.FreeAddr(t)
+	cfg := strings.ReplaceAll(string(src), "127.0.0.1:9477", addr)
+	cfg = strings.Replace(cfg, "interval: 15s", "interval: 200ms", 1)
+	cfg = strings.Replace(cfg, "timeout: 5s", "timeout: 100ms", 1)
+	if err := os.MkdirAll(filepath.Join(dir, "configs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "configs", "example.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SLAWATCH_API_TOKENS", "")
+	d := startDaemon(t, path, addr)
+	var r servicesResp
+	testutil.Eventually(t, 10*time.Second, "slawatch-self up", func() bool {
+		getJSON(t, "http://"+addr+"/api/v1/services", &r)
+		return len(r.Services) == 1 && r.Services[0].Name == "slawatch-self" && r.Services[0].State == "up"
+	})
+	testutil.Eventually(t, 40*time.Second, "month-to-date uptime in the metrics", func() bool {
+		return bytes.Contains(fetch(t, "http://"+addr+"/metrics"), []byte(`slawatch_uptime_ratio{period="month",service="slawatch-self",sla="example-monthly"}`))
+	})
+	d.stop(t)
+	if _, err := os.Stat(filepath.Join(dir, "data", "slawatch.db")); err != nil {
+		t.Fatalf("store not created next to the config's ../data: %v", err)
+	}
+}

@@ -40,12 +40,15 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"run":         {"run the daemon", cmdRun},
-		"check":       {"validate a config file", cmdCheck},
-		"outage":      {"add, list, close, exclude or include outages", cmdOutage},
-		"maintenance": {"announce, list or cancel maintenance windows", cmdMaintenance},
-		"report":      {"monthly and yearly uptime reports", cmdReport},
-		"version":     {"print the version", cmdVersion},
+		"run":          {"run the daemon", cmdRun},
+		"check":        {"validate a config file", cmdCheck},
+		"outage":       {"add, list, close, exclude or include outages", cmdOutage},
+		"maintenance":  {"announce, list or cancel maintenance windows", cmdMaintenance},
+		"report":       {"monthly and yearly uptime reports", cmdReport},
+		"backup":       {"backup status (RPO, retention, RTO) and pushed backup records", cmdBackup},
+		"restore-test": {"record restore tests, measured against the RTO", cmdRestoreTest},
+		"alerts":       {"list and acknowledge alerts", cmdAlerts},
+		"version":      {"print the version", cmdVersion},
 	}
 }
 
@@ -80,7 +83,7 @@ func (e *env) usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n].summary)
 	}
 }
 

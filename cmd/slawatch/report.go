@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/slawatch/slawatch/backup"
 	"github.com/slawatch/slawatch/config"
 	"github.com/slawatch/slawatch/store"
 	"github.com/slawatch/slawatch/uptime"
@@ -77,6 +78,13 @@ func cmdReport(e *env, args []string) int {
 		opts := uptime.RenderOptions{Now: now, Generator: "slawatch " + version}
 		if len(services) == 0 {
 			return uptime.RenderSummary(&buf, f, reports, opts)
+		}
+		sets, err := backupSets(cfg, "")
+		if err != nil {
+			return err
+		}
+		if err := backup.AddToReports(ctx, st, sets, reports, now); err != nil {
+			return err
 		}
 		return uptime.RenderReports(&buf, f, reports, inputs, opts)
 	})

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slawatch/slawatch/alerts"
+	"github.com/slawatch/slawatch/internal/testutil"
+)
+
+// hookServer is a webhook receiver that fails its first `fail` requests
+// and records the payloads it accepts.
+type hookServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	fail     int
+	accepted []alerts.WebhookPayload
+	secret   []byte
+	badSig   int
+}
+
+func newHookServer(t *testing.T, fail int, secret string) *hookServer {
+	h := &hookServer{fail: fail, secret: []byte(secret)}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.fail > 0 {
+			h.fail--
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		if !alerts.VerifySignature(h.secret, body, r.Header.Get(alerts.SignatureHeader)) {
+			h.badSig++
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var p alerts.WebhookPayload
+		if err := json.Unmarshal(body, &p); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		h.accepted = append(h.accepted, p)
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func (h *hookServer) statuses() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, p := range h.accepted {
+		out = append(out, p.Status+":"+p.Alert.Labels["alertname"])
+	}
+	return out
+}
+
+// startAlertmanager runs a real Alertmanager on addr.
+func startAlertmanager(t *testing.T, bin, dir, addr string) func() {
+	t.Helper()
+	cfg := filepath.Join(dir, "am.yml")
+	if err := os.WriteFile(cfg, []byte("route: {receiver: blackhole, group_wait: 0s}\nreceivers: [{name: blackhole}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "am-data"),
+		"--web.listen-address="+addr, "--cluster.listen-address=")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &syncWriter{w: &logs}, &syncWriter{w: &logs}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	t.Cleanup(stop)
+	testutil.Eventually(t, 30*time.Second, "alertmanager ready", func() bool {
+		resp, err := http.Get("http://" + addr + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return stop
+}
+
+type amAlert struct {
+	Labels map[string]string `json:"labels"`
+	Status struct {
+		State string `json:"state"`
+	} `json:"status"`
+	EndsAt time.Time `json:"endsAt"`
+}
+
+func amAlerts(t *testing.T, addr string) []amAlert {
+	var out []amAlert
+	resp, err := http.Get("http://" + addr + "/api/v2/alerts")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return out
+}
+
+// TestE2EAlertsReachAlertmanagerAndWebhook: a production service going down
+// pages P1 through a real Alertmanager and a signed webhook; raised while
+// Alertmanager is down, the alert arrives once it is up, across a daemon
+// kill -9 and restart; the webhook, failing at first, gets exactly one
+// firing and one resolved message; the resolve reaches Alertmanager too.
+func TestE2EAlertsReachAlertmanagerAndWebhook(t *testing.T) {
+	amBin := testutil.RequireBinary(t, "prometheus-alertmanager")
+	dir := t.TempDir()
+	target := testutil.NewTarget(t)
+	hook := newHookServer(t, 2, "hook-secret")
+	if err := os.WriteFile(filepath.Join(dir, "hook.secret"), []byte("hook-secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	amAddr := testutil.FreeAddr(t)
+	addr := testutil.FreeAddr(t)
+	cfg := e2eConfig(t, dir, addr, target.URL, 200*time.Millisecond)
+	b, _ := os.ReadFile(cfg)
+	// damping 0: resolve at once (the default holds a resolve back 5m in
+	// case the service flaps).
+	b = append(b, fmt.Sprintf(`alerts:
+  damping: 0s
+  receivers:
+    - {name: am, alertmanager: {url: "http://%s"}}
+    - {name: hook, webhook: {url: %q, secret_file: hook.secret}}
+  routes:
+    - {match: {severity: [P1]}, receivers: [am], continue: true}
+    - {receivers: [hook]}
+`, amAddr, hook.URL)...)
+	if err := os.WriteFile(cfg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Down before anyone listens: the page is queued, not lost.
+	target.SetDown(true)
+	d1 := startDaemon(t, cfg, addr)
+	testutil.Eventually(t, 20*time.Second, "ServiceDown firing", func() bool {
+		var r struct{ Alerts []apiAlert }
+		getJSON(t, "http://"+addr+"/api/v1/alerts", &r)
+		for _, a := range r.Alerts {
+			if a.Labels["alertname"] == "ServiceDown" && a.State == "firing" {
+				return a.Labels["severity"] == "P1"
+			}
+		}
+		return false
+	})
+	time.Sleep(time.Second) // a first failed attempt at Alertmanager
+	d1.kill9(t)
+
+	startAlertmanager(t, amBin, dir, amAddr)
+	d2 := startDaemon(t, cfg, addr)
+	testutil.Eventually(t, 60*time.Second, "the P1 in Alertmanager", func() bool {
+		for _, a := range amAlerts(t, amAddr) {
+			if a.Labels["alertname"] == "ServiceDown" && a.Labels["service"] == "portal" && a.Status.State == "active" {
+				return a.Labels["severity"] == "P1"
+			}
+		}
+		return false
+	})
+	testutil.Eventually(t, 60*time.Second, "the webhook's firing message", func() bool { return len(hook.statuses()) >= 1 })
+
+	// Recovery resolves it everywhere.
+	target.SetDown(false)
+	testutil.Eventually(t, 60*time.Second, "resolved in Alertmanager", func() bool {
+		for _, a := range amAlerts(t, amAddr) {
+			if a.Labels["alertname"] == "ServiceDown" && a.Status.State == "active" && a.EndsAt.After(time.Now()) {
+				return false
+			}
+		}
+		return true
+	})
+	testutil.Eventually(t, 60*time.Second, "the webhook's resolved message", func() bool { return len(hook.statuses()) >= 2 })
+	time.Sleep(2 * time.Second) // nothing more should arrive
+	if got := hook.statuses(); strings.Join(got, ",") != "firing:ServiceDown,resolved:ServiceDown" {
+		t.Errorf("webhook got %v, want exactly one firing and one resolved", got)
+	}
+	if hook.badSig != 0 {
+		t.Errorf("%d webhook requests with a bad signature", hook.badSig)
+	}
+	m := string(fetch(t, "http://"+addr+"/metrics"))
+	for _, want := range []string{`slawatch_notifications_total{receiver="hook",result="retry"}`, `slawatch_alerts_firing{severity="P1"} 0`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	d2.stop(t)
+}
+
+type apiAlert struct {
+	Labels map[string]string `json:"labels"`
+	State  string            `json:"state"`
+}
