@@ -301,9 +301,3 @@ type NotificationRow struct {
 	DeliveredAt, FailedAt time.Time
 	LastError             string
 }
-
-func init() {
-	// Migration 4. Appended here, beside the code that uses it, until the
-	// list in migrations.go is edited next.
-	migrations = append(migrations, alertsSchema)
-}

@@ -172,6 +172,8 @@ CREATE TABLE backup_checks (
 	ok_ms    INTEGER                         -- the latest check that was fine; NULL when none
 );
 `,
+	// 4: alerts and the notification outbox (schema beside its code, alerts.go).
+	alertsSchema,
 }
 
 // SchemaVersion is the schema version this binary writes.
