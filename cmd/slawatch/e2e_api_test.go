@@ -118,6 +118,30 @@ func TestE2EAPIWritesAndCLIShareTheStore(t *testing.T) {
 	if len(list.Outages) != 2 {
 		t.Fatalf("outages listed: %v", list.Outages)
 	}
+
+	// A consistent copy of the store while the daemon writes to it.
+	copyPath := filepath.Join(dir, "backup", "copy.db")
+	if err := os.MkdirAll(filepath.Dir(copyPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if rc := e.main([]string{"db", "backup", "--config", cfg, "--out", copyPath}); rc != 0 {
+		t.Fatalf("db backup: exit %d: %s", rc, errb.String())
+	}
+	cp, err := store.Open(context.Background(), copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := cp.CountOutages(context.Background(), "portal"); err != nil || n != 2 {
+		t.Fatalf("the copy has %d outages (%v), want 2", n, err)
+	}
+	if err := cp.IntegrityCheck(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cp.Close()
+	out.Reset()
+	if rc := e.main([]string{"db", "check", "--config", cfg}); rc != 0 || strings.TrimSpace(out.String()) != "ok" {
+		t.Fatalf("db check: exit %d: %s%s", rc, out.String(), errb.String())
+	}
 	d.stop(t)
 }
 

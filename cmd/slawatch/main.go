@@ -48,6 +48,7 @@ func init() {
 		"backup":       {"backup status (RPO, retention, RTO) and pushed backup records", cmdBackup},
 		"restore-test": {"record restore tests, measured against the RTO", cmdRestoreTest},
 		"alerts":       {"list and acknowledge alerts", cmdAlerts},
+		"db":           {"back up or check the store", cmdDB},
 		"version":      {"print the version", cmdVersion},
 	}
 }
