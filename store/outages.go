@@ -182,7 +182,43 @@ func (s *Store) OutagesBetween(ctx context.Context, service string, from, to tim
 	if err != nil {
 		return nil, fmt.Errorf("service %q: %w", service, err)
 	}
+	if err := s.attachEvents(ctx, service, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// attachEvents loads the exclusion audit trail of the service's outages
+// that have one (few do), in one query.
+func (s *Store) attachEvents(ctx context.Context, service string, out []uptime.Outage) error {
+	if len(out) == 0 {
+		return nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT e.outage_id, e.at_ms, e.action, e.reason, e.who FROM outage_events e
+		JOIN outages o ON o.id = e.outage_id WHERE o.service = ? ORDER BY e.outage_id, e.at_ms, e.rowid`, service)
+	if err != nil {
+		return fmt.Errorf("outage events of %q: %w", service, classify(err))
+	}
+	defer rows.Close()
+	idx := make(map[int64]int, len(out))
+	for i, o := range out {
+		idx[o.ID] = i
+	}
+	for rows.Next() {
+		var id, at int64
+		var e uptime.OutageEvent
+		if err := rows.Scan(&id, &at, &e.Action, &e.Reason, &e.By); err != nil {
+			return fmt.Errorf("outage events of %q: %w", service, err)
+		}
+		if i, ok := idx[id]; ok {
+			e.At = fromMS(at)
+			out[i].Events = append(out[i].Events, e)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("outage events of %q: %w", service, classify(err))
+	}
+	return nil
 }
 
 func (s *Store) queryOutages(ctx context.Context, q string, args ...any) ([]uptime.Outage, error) {

@@ -167,6 +167,9 @@ type OutageLine struct {
 	Severity       string     `json:"severity,omitempty"`
 	Source         string     `json:"source,omitempty"`
 	Excluded       *Exclusion `json:"excluded"` // null unless force majeure
+	// Audit is the exclusion history (force majeure marked and undone),
+	// oldest first; absent when there is none.
+	Audit []OutageEvent `json:"audit,omitempty"`
 }
 
 // Exclusion is why an outage is force majeure.
@@ -448,6 +451,10 @@ func (a *accounting) outageLines(c Interval) []OutageLine {
 			Probe:    o.Probe,
 			Severity: o.Severity,
 			Source:   o.Source,
+		}
+		for _, e := range o.Events {
+			e.At = e.At.In(a.loc)
+			l.Audit = append(l.Audit, e)
 		}
 		if !o.Open() {
 			ends = append(ends, o.End.In(a.loc))

@@ -1,6 +1,7 @@
 package uptime
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -546,6 +547,36 @@ func TestAccountPartitionProperty(t *testing.T) {
 		}
 		if r.UptimePercent != nil && (*r.UptimePercent < 0 || *r.UptimePercent > 100) {
 			t.Fatalf("iteration %d: uptime %v", iter, *r.UptimePercent)
+		}
+	}
+}
+
+// The exclusion audit trail reaches the report's outage lines, in the
+// report's zone, and the text report lists it.
+func TestAuditTrailInReport(t *testing.T) {
+	ams, _ := time.LoadLocation("Europe/Amsterdam")
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	o := Outage{ID: 9, Service: "svc", Start: time.Date(2026, 10, 5, 10, 0, 0, 0, time.UTC), End: time.Date(2026, 10, 5, 11, 0, 0, 0, time.UTC),
+		Events: []OutageEvent{
+			{At: time.Date(2026, 10, 6, 9, 0, 0, 0, time.UTC), Action: "exclude", Reason: "regional power failure", By: "alice"},
+			{At: time.Date(2026, 10, 7, 9, 0, 0, 0, time.UTC), Action: "include", Reason: "our generator failed, not the grid", By: "bob"},
+		}}
+	in := Input{Service: "svc", Period: MonthPeriod(2026, time.October, ams, now), Now: now, Policy: Policy{TargetPercent: 99.9},
+		Outages: []Outage{o}, Monitored: []Interval{{Start: now.AddDate(0, -2, 0), End: now}}}
+	r := Account(in)
+	if len(r.Outages) != 1 || len(r.Outages[0].Audit) != 2 || r.Outages[0].Audit[1].By != "bob" || r.Outages[0].Audit[0].At.Location() != ams {
+		t.Fatalf("audit = %+v", r.Outages[0].Audit)
+	}
+	if r.DowntimeSeconds != 3600 {
+		t.Fatalf("downtime %v: an included-again outage counts", r.DowntimeSeconds)
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, FormatText, []Report{r}, RenderOptions{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Exclusion history (2 changes)", "exclude", "include", "our generator failed, not the grid"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, buf.String())
 		}
 	}
 }

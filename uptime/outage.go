@@ -25,6 +25,18 @@ type Outage struct {
 	ExcludeReason string
 	ExcludedBy    string
 	ExcludedAt    time.Time
+
+	// Events is the outage's exclusion audit trail, oldest first, where
+	// the caller loaded it.
+	Events []OutageEvent
+}
+
+// OutageEvent is one exclusion or inclusion of an outage: who, when, why.
+type OutageEvent struct {
+	At     time.Time `json:"at"`
+	Action string    `json:"action"` // "exclude" or "include"
+	Reason string    `json:"reason"`
+	By     string    `json:"by"`
 }
 
 // Sources of an outage.

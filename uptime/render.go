@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -645,6 +646,26 @@ func windowExcluded(m MaintenanceLine) string {
 	return duration(m.ExcludedSeconds)
 }
 
+// auditEntry is one change of an outage's exclusion, for the history table.
+type auditEntry struct {
+	ID int64
+	OutageEvent
+}
+
+// auditTrail lists every exclusion and inclusion of the report's outages,
+// in time order: force majeure that was marked and later undone shows here
+// and nowhere else.
+func auditTrail(r Report) []auditEntry {
+	var out []auditEntry
+	for _, o := range r.Outages {
+		for _, e := range o.Audit {
+			out = append(out, auditEntry{o.ID, e})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
+}
+
 func forceMajeure(r Report) []OutageLine {
 	var out []OutageLine
 	for _, o := range r.Outages {
@@ -913,6 +934,14 @@ func textReport(buf *bytes.Buffer, r Report, title string, opts RenderOptions) {
 		}
 		table(buf, "  ", rows)
 	}
+	if trail := auditTrail(r); len(trail) > 0 {
+		fmt.Fprintf(buf, "\nExclusion history (%d changes)\n", len(trail))
+		rows := [][]string{{"OUTAGE", "AT", "ACTION", "BY", "REASON"}}
+		for _, a := range trail {
+			rows = append(rows, []string{strconv.FormatInt(a.ID, 10), clock(a.At), a.Action, a.By, plain(a.Reason)})
+		}
+		table(buf, "  ", rows)
+	}
 
 	if len(r.Backups) > 0 {
 		fmt.Fprintf(buf, "\nBackups (%d)\n", len(r.Backups))
@@ -1120,6 +1149,14 @@ func mdReport(buf *bytes.Buffer, r Report, h, title string, opts RenderOptions) 
 				duration(outageLength(r, o)), mdEscape(o.Excluded.Reason), mdEscape(exclusionBy(o.Excluded))})
 		}
 		mdTable(buf, []string{"ID", "Start", "End", "Length", "Reason", "By"}, "rllr", rows)
+	}
+	if trail := auditTrail(r); len(trail) > 0 {
+		fmt.Fprintf(buf, "\n%s Exclusion history\n\n", sub)
+		var rows [][]string
+		for _, a := range trail {
+			rows = append(rows, []string{strconv.FormatInt(a.ID, 10), clock(a.At), a.Action, mdEscape(a.By), mdEscape(a.Reason)})
+		}
+		mdTable(buf, []string{"Outage", "At", "Action", "By", "Reason"}, "rll", rows)
 	}
 
 	if len(r.Backups) > 0 {

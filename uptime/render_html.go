@@ -48,6 +48,7 @@ type htmlReport struct {
 	LateNote     string
 	HasLate      bool
 	Exclusions   []htmlExclusion
+	Audit        []htmlAudit
 	ForceMajeure string // excluded force majeure time
 	Backups      []htmlBackup
 	BackupNotes  []string
@@ -82,6 +83,8 @@ type htmlMaintenance struct {
 type htmlExclusion struct {
 	ID, Start, End, Length, Cause, Reason, By, At string
 }
+
+type htmlAudit struct{ ID, At, Action, By, Reason string }
 
 type htmlBackup struct {
 	Set, RPO, Compliance, Outside, WorstAge, Met, MetClass string
@@ -240,6 +243,9 @@ func htmlReportOf(r Report, opts RenderOptions, daily []DailyPoint) htmlReport {
 		if at := o.Excluded.At; at != nil {
 			h.Exclusions[len(h.Exclusions)-1].At = clock(*at)
 		}
+	}
+	for _, a := range auditTrail(r) {
+		h.Audit = append(h.Audit, htmlAudit{ID: strconv.FormatInt(a.ID, 10), At: clock(a.At), Action: a.Action, By: a.By, Reason: a.Reason})
 	}
 	h.ForceMajeure = duration(r.ForceMajeureSeconds)
 	for _, b := range r.Backups {

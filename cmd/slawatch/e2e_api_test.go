@@ -119,6 +119,20 @@ func TestE2EAPIWritesAndCLIShareTheStore(t *testing.T) {
 		t.Fatalf("outages listed: %v", list.Outages)
 	}
 
+	// The report keeps the exclusion's audit trail: marked, then undone.
+	out.Reset()
+	for _, f := range []string{"text", "markdown", "html"} {
+		out.Reset()
+		if rc := e.main([]string{"report", "--config", cfg, "--service", "portal", "--month", "2026-10", "--format", f}); rc != 0 {
+			t.Fatalf("report %s: exit %d: %s", f, rc, errb.String())
+		}
+		for _, want := range []string{"Exclusion history", "regional power failure", "not force majeure after all", "alice", "bob"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s report lacks %q", f, want)
+			}
+		}
+	}
+
 	// A consistent copy of the store while the daemon writes to it.
 	copyPath := filepath.Join(dir, "backup", "copy.db")
 	if err := os.MkdirAll(filepath.Dir(copyPath), 0o755); err != nil {
