@@ -204,3 +204,77 @@ type apiAlert struct {
 	Labels map[string]string `json:"labels"`
 	State  string            `json:"state"`
 }
+
+// TestE2EAlertRepeatEscalateAck: an unacknowledged P1 repeats every
+// repeat_interval and escalates to the route's next receiver at its
+// response deadline; acknowledging stops both; the resolve reaches every
+// receiver it reached.
+func TestE2EAlertRepeatEscalateAck(t *testing.T) {
+	dir := t.TempDir()
+	target := testutil.NewTarget(t)
+	first, second := newHookServer(t, 0, "s1"), newHookServer(t, 0, "s2")
+	for name, secret := range map[string]string{"s1.secret": "s1", "s2.secret": "s2"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(secret), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := testutil.FreeAddr(t)
+	cfg := policyConfig(t, dir, addr, target.URL, 200*time.Millisecond)
+	b, _ := os.ReadFile(cfg)
+	s := strings.Replace(string(b), "    timezone: UTC\n", "    timezone: UTC\n    response: {P1: 4s}\n", 1)
+	s += fmt.Sprintf(`alerts:
+  damping: 0s
+  receivers:
+    - {name: first, webhook: {url: %q, secret_file: s1.secret}}
+    - {name: second, webhook: {url: %q, secret_file: s2.secret}}
+  routes:
+    - {receivers: [first, second], repeat_interval: 2s}
+`, first.URL, second.URL)
+	if err := os.WriteFile(cfg, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, cfg, addr)
+	base := "http://" + addr
+
+	target.SetDown(true)
+	testutil.Eventually(t, 20*time.Second, "a repeat to the first receiver", func() bool { return len(first.statuses()) >= 2 })
+	if n := len(second.statuses()); n != 0 {
+		t.Fatalf("second receiver paged %d times before the response deadline", n)
+	}
+	testutil.Eventually(t, 20*time.Second, "escalation to the second receiver", func() bool { return len(second.statuses()) >= 1 })
+
+	var r struct{ Alerts []AlertView }
+	getJSON(t, base+"/api/v1/alerts", &r)
+	fp := ""
+	for _, a := range r.Alerts {
+		if a.Labels["alertname"] == "ServiceDown" && a.State == "firing" {
+			fp = a.Fingerprint
+		}
+	}
+	if fp == "" {
+		t.Fatalf("no firing ServiceDown in %+v", r.Alerts)
+	}
+	code, acked := do(t, "POST", base+"/api/v1/alerts/"+fp+"/ack", testToken, `{"by":"carol"}`)
+	if code != 200 || acked["acked_by"] != "carol" || acked["time_to_acknowledge_seconds"] == nil {
+		t.Fatalf("ack: %d %v", code, acked)
+	}
+	n1, n2 := len(first.statuses()), len(second.statuses())
+	time.Sleep(5 * time.Second) // two and a half repeat intervals
+	if a, b := len(first.statuses()), len(second.statuses()); a != n1 || b != n2 {
+		t.Fatalf("after the ack: %d→%d and %d→%d messages, want no more", n1, a, n2, b)
+	}
+
+	target.SetDown(false)
+	testutil.Eventually(t, 20*time.Second, "resolve to both", func() bool {
+		last := func(h *hookServer) string { st := h.statuses(); return st[len(st)-1] }
+		return last(first) == "resolved:ServiceDown" && last(second) == "resolved:ServiceDown"
+	})
+	d.stop(t)
+}
+
+// AlertView is an alert in /api/v1/alerts.
+type AlertView struct {
+	Fingerprint string            `json:"fingerprint"`
+	Labels      map[string]string `json:"labels"`
+	State       string            `json:"state"`
+}
