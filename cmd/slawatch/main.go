@@ -49,6 +49,7 @@ func init() {
 		"restore-test": {"record restore tests, measured against the RTO", cmdRestoreTest},
 		"alerts":       {"list and acknowledge alerts", cmdAlerts},
 		"db":           {"back up or check the store", cmdDB},
+		"calendar":     {"business-time deadlines and durations on a configured calendar", cmdCalendar},
 		"version":      {"print the version", cmdVersion},
 	}
 }
