@@ -47,6 +47,11 @@ type Server struct {
 	APITokensFile string `yaml:"api_tokens_file"` // absolute; one bearer token a line
 	APITokensEnv  string `yaml:"api_tokens_env"`  // or a variable holding tokens
 	ExternalURL   string `yaml:"external_url"`    // how users reach the daemon, for links
+	// TLSCertFile and TLSKeyFile (PEM) serve the API over HTTPS; both or
+	// neither. They are read again on every reload, so a renewed
+	// certificate takes effect without a restart.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
 }
 
 // Probing tunes the prober.

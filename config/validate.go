@@ -211,6 +211,10 @@ func (c *checker) server() {
 	if s.APITokensEnv != "" && !envVarRE.MatchString(s.APITokensEnv) {
 		c.errf("server.api_tokens_env", "%s is not an environment variable name", quote(s.APITokensEnv))
 	}
+	s.TLSCertFile, s.TLSKeyFile = c.abs(s.TLSCertFile), c.abs(s.TLSKeyFile)
+	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
+		c.errf("server", "tls_cert_file and tls_key_file go together")
+	}
 	if s.ExternalURL != "" {
 		u, err := url.Parse(s.ExternalURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -123,6 +123,9 @@ func statusPageURL(cfg *config.Config) string {
 	if cfg.Server.ExternalURL != "" {
 		return strings.TrimSuffix(cfg.Server.ExternalURL, "/") + "/"
 	}
+	if cfg.Server.TLSCertFile != "" {
+		return "https://" + cfg.Server.Listen + "/"
+	}
 	return "http://" + cfg.Server.Listen + "/"
 }
 

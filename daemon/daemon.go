@@ -4,6 +4,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,8 +55,12 @@ type Daemon struct {
 	reg   *prometheus.Registry
 	m     *metrics
 	ready atomic.Bool
+	// storeErr is the last error writing the store (nil when the last
+	// write succeeded); while set the daemon is not ready.
+	storeErr atomic.Pointer[error]
 
 	reloadMu sync.Mutex // one reload at a time
+	cert     atomic.Pointer[tls.Certificate]
 
 	backups  *backupRunner
 	alerting *alerting
@@ -121,7 +126,32 @@ func New(opts Options) (*Daemon, error) {
 
 // Ready reports whether the daemon is serving: the store is open and
 // probes are scheduled, and it is not stopping.
-func (d *Daemon) Ready() bool { return d.ready.Load() }
+func (d *Daemon) Ready() bool { return d.ready.Load() && d.storeErr.Load() == nil }
+
+// NotReadyReason says why the daemon is not ready, or "".
+func (d *Daemon) NotReadyReason() string {
+	if p := d.storeErr.Load(); p != nil {
+		return "the store cannot be written: " + (*p).Error()
+	}
+	if !d.ready.Load() {
+		return "starting or stopping"
+	}
+	return ""
+}
+
+// storeWrote records the outcome of a write to the store: a failure makes
+// the daemon not ready (with the reason) until a write succeeds again.
+func (d *Daemon) storeWrote(err error) {
+	if err == nil {
+		if d.storeErr.Swap(nil) != nil {
+			d.log.Info("store writable again; ready")
+		}
+		return
+	}
+	if d.storeErr.Swap(&err) == nil {
+		d.log.Error("store not writable; not ready until it is", "err", err)
+	}
+}
 
 // Config returns the config in force.
 func (d *Daemon) Config() *config.Config { return d.cfg.Load() }
@@ -143,6 +173,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", listen, err)
 	}
 	defer ln.Close()
+	if cfg.Server.TLSCertFile != "" {
+		if err := d.loadCert(cfg); err != nil {
+			return err
+		}
+		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: d.certificate})
+	}
 
 	st, err := store.Open(ctx, cfg.Storage.Path)
 	if err != nil {
@@ -156,7 +192,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 
 	d.m = newMetrics(d.reg, d.opts.Version, d.countOutages, d.log)
-	d.w = st.NewWriter(store.WriterOptions{Logger: d.log})
+	d.w = st.NewWriter(store.WriterOptions{Logger: d.log, OnFlush: d.storeWrote})
 	d.sched = probe.NewScheduler(probe.SchedulerOptions{
 		Concurrency: cfg.Probing.Concurrency,
 		Sink:        d.onResult,
@@ -257,6 +293,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return runErr
 }
 
+// loadCert reads the API's TLS certificate and key.
+func (d *Daemon) loadCert(cfg *config.Config) error {
+	c, err := tls.LoadX509KeyPair(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile)
+	if err != nil {
+		return fmt.Errorf("server TLS certificate %s: %w", cfg.Server.TLSCertFile, err)
+	}
+	d.cert.Store(&c)
+	return nil
+}
+
+func (d *Daemon) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) { return d.cert.Load(), nil }
+
 // Reload loads the config file again and, only if it is valid, swaps it in
 // and reconciles the running schedules. A broken file leaves the old config
 // running.
@@ -288,6 +336,13 @@ func (d *Daemon) reload(ctx context.Context) error {
 		return fmt.Errorf("alert receivers: %w", err)
 	}
 	old := d.cfg.Load()
+	if cfg.Server.TLSCertFile != "" && old.Server.TLSCertFile != "" {
+		if err := d.loadCert(cfg); err != nil {
+			return err
+		}
+	} else if cfg.Server.TLSCertFile != old.Server.TLSCertFile {
+		d.log.Warn("turning TLS on or off takes effect at the next restart")
+	}
 	if cfg.Storage.Path != old.Storage.Path {
 		d.log.Warn("storage.path changed; it takes effect at the next restart", "in_force", old.Storage.Path)
 	}
@@ -429,6 +484,7 @@ func (d *Daemon) saveOpened(svc *service) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	id, err := d.store.InsertOutage(ctx, o)
+	d.storeWrote(err)
 	if err != nil {
 		svc.unsaved = true
 		d.log.Error("store opened outage; will retry", "service", o.Service, "err", err)

@@ -25,6 +25,10 @@ type WriterOptions struct {
 	// that memory stays bounded. Default 100 × MaxBatch.
 	MaxPending int
 	Logger     *slog.Logger // default slog.Default()
+	// OnFlush, when set, is told the outcome of every background flush
+	// (nil when it succeeded), so the daemon can report itself not ready
+	// while the store cannot be written (a full disk, a read-only file).
+	OnFlush func(err error)
 }
 
 // Writer writes probe results in batches: each flush is one transaction
@@ -202,12 +206,16 @@ func (w *Writer) flushBackground() {
 	// busy_timeout (10 s) ends well before.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := w.flushAll(ctx, true); err != nil {
+	err := w.flushAll(ctx, true)
+	if err != nil {
 		w.log.Error("flush failed, will retry", "err", err, "pending", len(w.buf))
 		if n := len(w.buf) - w.opts.MaxPending; n > 0 {
 			w.log.Error("too many results pending, dropped the oldest", "dropped", n)
 			w.buf = append(w.buf[:0], w.buf[n:]...)
 		}
+	}
+	if w.opts.OnFlush != nil {
+		w.opts.OnFlush(err)
 	}
 }
 

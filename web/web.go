@@ -30,6 +30,8 @@ const maxBody = 1 << 20
 // Backend is what the web layer needs from the running daemon.
 type Backend interface {
 	Ready() bool
+	// NotReadyReason says why the daemon is not ready ("" when it is).
+	NotReadyReason() string
 	Reload(ctx context.Context) error
 	Services() []ServiceStatus
 	// HasService reports whether the current config has the service.
@@ -179,7 +181,7 @@ func (s *Server) routes() {
 	})
 	m.HandleFunc("GET /-/ready", func(w http.ResponseWriter, r *http.Request) {
 		if !s.opts.Backend.Ready() {
-			http.Error(w, "slawatch is not ready.", http.StatusServiceUnavailable)
+			http.Error(w, "slawatch is not ready: "+s.opts.Backend.NotReadyReason(), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "slawatch is ready.")
