@@ -303,7 +303,9 @@ func (d *Daemon) loadCert(cfg *config.Config) error {
 	return nil
 }
 
-func (d *Daemon) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) { return d.cert.Load(), nil }
+func (d *Daemon) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return d.cert.Load(), nil
+}
 
 // Reload loads the config file again and, only if it is valid, swaps it in
 // and reconciles the running schedules. A broken file leaves the old config
