@@ -109,3 +109,17 @@ func (c *Config) Notifiers(getenv func(string) string) (map[string]alerts.Notifi
 	}
 	return out, nil
 }
+
+// AlertDeadlines gives an alert's response and resolution deadlines from its
+// service's policy (zero when the policy sets none), and the targets as
+// written.
+func (c *Config) AlertDeadlines(a alerts.Alert) (response, resolution time.Time, responseTarget, resolutionTarget string) {
+	s := c.Service(a.Labels[alerts.LabelService])
+	if s == nil || s.Pol == nil || a.FiredAt.IsZero() {
+		return
+	}
+	sev := a.Labels[alerts.LabelSeverity]
+	response, responseTarget = s.Pol.ResponseDeadline(sev, a.FiredAt)
+	resolution, resolutionTarget = s.Pol.ResolutionDeadline(sev, a.FiredAt)
+	return
+}

@@ -67,3 +67,41 @@ func TestAlertsConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// OpenWeb's two regimes: a target in business hours, another outside them.
+func TestResponseDeadlineInAndOutsideHours(t *testing.T) {
+	cfg, err := Parse("/etc/slawatch/s.yaml", []byte(`
+calendars:
+  est: {timezone: America/New_York, hours: "09:00-17:00", holidays: [2026-11-26]}
+policies:
+  ow:
+    calendar: est
+    response: {P1: 2h, P2: 4bh}
+    response_outside_hours: {P1: 4h, P2: 4bh}
+    resolution: {P1: 2bd}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := cfg.Policies["ow"]
+	ny := pol.Cal.Location
+	for _, c := range []struct {
+		sev         string
+		fired, want time.Time
+	}{
+		{"P1", time.Date(2026, 11, 25, 10, 0, 0, 0, ny), time.Date(2026, 11, 25, 12, 0, 0, 0, ny)}, // in hours: 2h
+		{"P1", time.Date(2026, 11, 28, 10, 0, 0, 0, ny), time.Date(2026, 11, 28, 14, 0, 0, 0, ny)}, // Saturday: 4h
+		{"P2", time.Date(2026, 11, 25, 20, 0, 0, 0, ny), time.Date(2026, 11, 27, 13, 0, 0, 0, ny)}, // Wed night: next workday (after Thanksgiving) + 4h
+	} {
+		got, _ := pol.ResponseDeadline(c.sev, c.fired)
+		if !got.Equal(c.want) {
+			t.Errorf("%s fired %s: due %s, want %s", c.sev, c.fired, got, c.want)
+		}
+	}
+	if got, target := pol.ResolutionDeadline("P1", time.Date(2026, 11, 25, 10, 0, 0, 0, ny)); target != "2bd" || !got.Equal(time.Date(2026, 11, 30, 10, 0, 0, 0, ny)) {
+		t.Errorf("resolution %s %s", got, target)
+	}
+	if got, _ := pol.ResponseDeadline("P4", time.Now()); !got.IsZero() {
+		t.Errorf("no P4 target, deadline %s", got)
+	}
+}

@@ -73,6 +73,12 @@ type Policy struct {
 	RTO         calendar.Duration            `yaml:"rto"`
 	Retention   Retention                    `yaml:"retention"`
 	Response    map[string]calendar.Duration `yaml:"response"` // keys P1..P4
+	// ResponseOutsideHours replaces Response for an alert raised outside
+	// the calendar's working time (OpenWeb: "within 4 hours" in business
+	// hours, "next workday + 4 hours" outside them).
+	ResponseOutsideHours map[string]calendar.Duration `yaml:"response_outside_hours"`
+	// Resolution is the target time to resolve, by severity.
+	Resolution map[string]calendar.Duration `yaml:"resolution"`
 
 	// MaintenanceNotice is how long before it starts a window must be
 	// announced to count as announced; 0 accepts any notice.
@@ -181,4 +187,28 @@ func (s *Service) UptimeService() uptime.Service {
 		})
 	}
 	return us
+}
+
+// ResponseDeadline is when an alert of the severity that fired at fired must
+// be acknowledged, and the target as written; zero when the policy sets
+// none. Outside working time the outside-hours target applies where set.
+func (p *Policy) ResponseDeadline(severity string, fired time.Time) (time.Time, string) {
+	d, ok := p.Response[severity]
+	if o, has := p.ResponseOutsideHours[severity]; has && p.Cal != nil && !p.Cal.IsWorking(fired) {
+		d, ok = o, true
+	}
+	if !ok || d.IsZero() {
+		return time.Time{}, ""
+	}
+	return p.Cal.Add(fired, d), d.String()
+}
+
+// ResolutionDeadline is when an alert of the severity that fired at fired
+// must be resolved, and the target as written; zero when none.
+func (p *Policy) ResolutionDeadline(severity string, fired time.Time) (time.Time, string) {
+	d, ok := p.Resolution[severity]
+	if !ok || d.IsZero() {
+		return time.Time{}, ""
+	}
+	return p.Cal.Add(fired, d), d.String()
 }

@@ -330,17 +330,24 @@ func (c *checker) policy(name string, pol *Policy) {
 		c.errf(r+".monthly", "must not be negative, got %d", pol.Retention.Monthly)
 	}
 
-	for _, sev := range sortedKeys(pol.Response) {
-		sp := fieldPath(p+".response", sev)
-		found := false
-		for _, s := range severities {
-			found = found || s == sev
+	for key, targets := range map[string]map[string]calendar.Duration{
+		"response": pol.Response, "response_outside_hours": pol.ResponseOutsideHours, "resolution": pol.Resolution,
+	} {
+		for _, sev := range sortedKeys(targets) {
+			sp := fieldPath(p+"."+key, sev)
+			found := false
+			for _, s := range severities {
+				found = found || s == sev
+			}
+			if !found {
+				c.keyErrf(sp, "unknown severity %s; want %s", quote(sev), orList(severities))
+				continue
+			}
+			business(sp, targets[sev])
 		}
-		if !found {
-			c.keyErrf(sp, "unknown severity %s; want %s", quote(sev), orList(severities))
-			continue
-		}
-		business(sp, pol.Response[sev])
+	}
+	if len(pol.ResponseOutsideHours) > 0 && pol.Calendar == "" {
+		c.errf(p+".response_outside_hours", "outside hours needs a calendar that says what the hours are")
 	}
 }
 

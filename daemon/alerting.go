@@ -11,10 +11,10 @@ import (
 
 	"github.com/slawatch/slawatch/alerts"
 	"github.com/slawatch/slawatch/backup"
-	"github.com/slawatch/slawatch/calendar"
 	"github.com/slawatch/slawatch/config"
 	"github.com/slawatch/slawatch/store"
 	"github.com/slawatch/slawatch/uptime"
+	"github.com/slawatch/slawatch/web"
 )
 
 // Alerting cadence: rules are evaluated every alertEvalEvery; the outbox is
@@ -39,6 +39,9 @@ type alerting struct {
 	cfg       config.Alerts
 	notifiers map[string]alerts.Notifier
 	kinds     map[string]string // receiver name → kind
+	// missed holds the alerts already counted in
+	// response_deadline_missed_total (eval is the only user).
+	missed map[string]bool
 }
 
 // apply swaps in the receivers and routes of cfg; notifier secrets are read
@@ -157,10 +160,18 @@ func (a *alerting) eval(ctx context.Context) {
 		}
 	}
 	firing := map[string]int{}
+	cfg := d.cfg.Load()
 	for _, al := range a.engine.Active() {
-		if al.State == alerts.StateFiring {
-			firing[al.Labels[alerts.LabelSeverity]]++
-			a.enqueueFiring(ctx, al, now)
+		if al.State != alerts.StateFiring {
+			continue
+		}
+		firing[al.Labels[alerts.LabelSeverity]]++
+		a.enqueueFiring(ctx, al, now)
+		fp := al.Fingerprint()
+		if deadline, _, _, _ := cfg.AlertDeadlines(al); !deadline.IsZero() && !a.missed[fp] &&
+			now.After(deadline) && (al.AckedAt.IsZero() || al.AckedAt.After(deadline)) {
+			a.missed[fp] = true
+			d.m.responseMissed.WithLabelValues(al.Labels[alerts.LabelSeverity]).Inc()
 		}
 	}
 	for _, sev := range []string{"P1", "P2", "P3", "P4"} {
@@ -211,19 +222,10 @@ func (a *alerting) reached(al alerts.Alert, now time.Time) (recv []string, route
 // on the policy's business calendar. Each further step of the same length
 // escalates one receiver further.
 func (a *alerting) responseDeadline(al alerts.Alert) (time.Time, time.Duration) {
-	sc := a.d.cfg.Load().Service(al.Labels[alerts.LabelService])
-	if sc == nil || sc.Pol == nil || al.FiredAt.IsZero() {
+	deadline, _, _, _ := a.d.cfg.Load().AlertDeadlines(al)
+	if deadline.IsZero() {
 		return time.Time{}, 0
 	}
-	target, ok := sc.Pol.Response[al.Labels[alerts.LabelSeverity]]
-	if !ok || target.IsZero() {
-		return time.Time{}, 0
-	}
-	cal := sc.Pol.Cal
-	if cal == nil {
-		cal = calendar.Always()
-	}
-	deadline := cal.Add(al.FiredAt, target)
 	return deadline, deadline.Sub(al.FiredAt)
 }
 
@@ -238,8 +240,16 @@ func (a *alerting) enqueueFiring(ctx context.Context, al alerts.Alert, now time.
 	kinds := a.kinds
 	a.mu.Unlock()
 	since := now.Sub(al.FiredAt)
+	first := map[string]bool{}
+	for _, rt := range routes {
+		first[rt.Receivers[0]] = true
+	}
 	for _, r := range recv {
-		a.enqueue(ctx, al, r, "firing", false, now)
+		if a.enqueue(ctx, al, r, "firing", false, now) && !first[r] {
+			a.d.m.escalations.Inc()
+			a.d.log.Warn("alert escalated: not acknowledged by its response deadline", "alert", al.Labels[alerts.LabelAlertname],
+				"service", al.Labels[alerts.LabelService], "severity", al.Labels[alerts.LabelSeverity], "to", r)
+		}
 		if rep := routes[r].RepeatInterval; rep > 0 && al.AckedAt.IsZero() && since >= rep {
 			a.enqueue(ctx, al, r, fmt.Sprintf("repeat-%d", int(since/rep)), false, now)
 		}
@@ -261,7 +271,8 @@ func (a *alerting) enqueueResolved(ctx context.Context, al alerts.Alert, now tim
 	}
 }
 
-func (a *alerting) enqueue(ctx context.Context, al alerts.Alert, receiver, kind string, resolved bool, now time.Time) {
+// enqueue writes one notification; it reports whether it was new.
+func (a *alerting) enqueue(ctx context.Context, al alerts.Alert, receiver, kind string, resolved bool, now time.Time) bool {
 	at := al.FiredAt
 	if resolved {
 		at = al.EndsAt
@@ -269,11 +280,15 @@ func (a *alerting) enqueue(ctx context.Context, al alerts.Alert, receiver, kind 
 	key := fmt.Sprintf("%s/%s/%s/%d/%s", al.Fingerprint(), url.PathEscape(receiver), kind, at.UnixMilli(), al.Labels[alerts.LabelSeverity])
 	n := alerts.Notification{Key: key, Receiver: receiver, Alert: al, Resolved: resolved,
 		ExternalURL: statusPageURL(a.d.cfg.Load()), CreatedAt: now}
-	if _, created, err := a.d.store.Enqueue(ctx, n); err != nil {
+	_, created, err := a.d.store.Enqueue(ctx, n)
+	if err != nil {
 		a.d.log.Error("enqueue notification", "receiver", receiver, "err", err)
-	} else if created {
+		return false
+	}
+	if created {
 		a.d.log.Debug("notification queued", "receiver", receiver, "key", key)
 	}
+	return created
 }
 
 // deliver works the outbox once: every due notification is sent; failures
@@ -403,4 +418,11 @@ func (d *Daemon) AckAlert(ctx context.Context, fingerprint, who string) (alerts.
 	d.log.Info("alert acknowledged", "alert", a.Labels[alerts.LabelAlertname], "service", a.Labels[alerts.LabelService], "by", who,
 		"after", now.Sub(a.FiredAt).Round(time.Second).String())
 	return a, nil
+}
+
+// AlertDeadlines gives an alert's response and resolution deadlines from its
+// service's policy.
+func (d *Daemon) AlertDeadlines(a alerts.Alert) web.Deadlines {
+	resp, resol, rt, st := d.cfg.Load().AlertDeadlines(a)
+	return web.Deadlines{Response: resp, Resolution: resol, ResponseTarget: rt, ResolutionTarget: st}
 }

@@ -119,7 +119,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), services: map[string]*service{}}
 	d.backups = &backupRunner{d: d}
-	d.alerting = &alerting{d: d, engine: alerts.NewEngine(*cfg.Alerts.Damping)}
+	d.alerting = &alerting{d: d, engine: alerts.NewEngine(*cfg.Alerts.Damping), missed: map[string]bool{}}
 	d.cfg.Store(cfg)
 	return d, nil
 }

@@ -39,10 +39,12 @@ type metrics struct {
 	restoreDuration   *prometheus.GaugeVec
 	restoreLast       *prometheus.GaugeVec
 
-	alertsFiring  *prometheus.GaugeVec
-	notifications *prometheus.CounterVec
-	queueLength   prometheus.Gauge
-	queueOldest   prometheus.Gauge
+	alertsFiring   *prometheus.GaugeVec
+	notifications  *prometheus.CounterVec
+	queueLength    prometheus.Gauge
+	queueOldest    prometheus.Gauge
+	escalations    prometheus.Counter
+	responseMissed *prometheus.CounterVec
 
 	maintenanceActive *prometheus.GaugeVec
 	uptimeRatio       *prometheus.GaugeVec
@@ -135,7 +137,13 @@ func newMetrics(reg *prometheus.Registry, version string, outages outageCounter,
 	m.queueOldest = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "slawatch_notification_queue_oldest_seconds", Help: "Age of the oldest undelivered notification; 0 when none.",
 	})
-	reg.MustRegister(m.alertsFiring, m.notifications, m.queueLength, m.queueOldest)
+	m.escalations = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "slawatch_escalations_total", Help: "Alerts escalated to a further receiver because nobody acknowledged them by their response deadline.",
+	})
+	m.responseMissed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "slawatch_response_deadline_missed_total", Help: "Alerts not acknowledged by their response deadline, by severity.",
+	}, []string{"severity"})
+	reg.MustRegister(m.alertsFiring, m.notifications, m.queueLength, m.queueOldest, m.escalations, m.responseMissed)
 	reg.MustRegister(m.backupLastSuccess, m.backupAge, m.backupRPO, m.backupRPOMet, m.backupRetention,
 		m.backupSourceUp, m.backupCheckErrors, m.restoreDuration, m.restoreLast)
 	build := prometheus.NewGauge(prometheus.GaugeOpts{

@@ -22,6 +22,45 @@ type AlertJSON struct {
 	AckedAt               *time.Time        `json:"acked_at"`
 	AckedBy               string            `json:"acked_by,omitempty"`
 	TimeToAcknowledgeSecs *float64          `json:"time_to_acknowledge_seconds"`
+	// Response and resolution deadlines from the service's policy (null
+	// when it sets none) and whether they were met (null while undecided).
+	ResponseTarget     string     `json:"response_target,omitempty"`
+	ResponseDeadline   *time.Time `json:"response_deadline"`
+	ResponseMet        *bool      `json:"response_met"`
+	ResolutionTarget   string     `json:"resolution_target,omitempty"`
+	ResolutionDeadline *time.Time `json:"resolution_deadline"`
+	ResolutionMet      *bool      `json:"resolution_met"`
+}
+
+// Deadlines are an alert's response and resolution deadlines and targets.
+type Deadlines struct {
+	Response, Resolution             time.Time
+	ResponseTarget, ResolutionTarget string
+}
+
+// WithDeadlines adds the deadlines and decides, as of now, whether they
+// were met: a deadline is met by acknowledging (resolving) at or before it,
+// missed once it passes first; undecided (null) before that.
+func (j AlertJSON) WithDeadlines(d Deadlines, a alerts.Alert, now time.Time) AlertJSON {
+	met := func(deadline, done time.Time) *bool {
+		var v bool
+		switch {
+		case deadline.IsZero():
+			return nil
+		case !done.IsZero():
+			v = !done.After(deadline)
+		case now.After(deadline):
+			v = false
+		default:
+			return nil
+		}
+		return &v
+	}
+	j.ResponseTarget, j.ResolutionTarget = d.ResponseTarget, d.ResolutionTarget
+	j.ResponseDeadline, j.ResolutionDeadline = opt(d.Response), opt(d.Resolution)
+	j.ResponseMet = met(d.Response, a.AckedAt)
+	j.ResolutionMet = met(d.Resolution, a.EndsAt)
+	return j
 }
 
 func opt(t time.Time) *time.Time {
@@ -49,8 +88,9 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := make([]AlertJSON, 0, len(as))
+	now := s.opts.Now()
 	for _, a := range as {
-		out = append(out, NewAlertJSON(a))
+		out = append(out, NewAlertJSON(a).WithDeadlines(s.opts.Backend.AlertDeadlines(a), a, now))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"alerts": out})
 }
@@ -77,5 +117,5 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "acknowledge alert", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, NewAlertJSON(a))
+	writeJSON(w, http.StatusOK, NewAlertJSON(a).WithDeadlines(s.opts.Backend.AlertDeadlines(a), a, s.opts.Now()))
 }

@@ -47,6 +47,8 @@ type Backend interface {
 	BackupStatuses() []backup.Status
 	// Alerts lists active and recently resolved alerts.
 	Alerts(ctx context.Context) ([]alerts.Alert, error)
+	// AlertDeadlines gives an alert's response and resolution deadlines.
+	AlertDeadlines(a alerts.Alert) Deadlines
 	// AckAlert acknowledges an active alert.
 	AckAlert(ctx context.Context, fingerprint, who string) (alerts.Alert, error)
 	// BackupPushed tells the daemon a record or restore test arrived.

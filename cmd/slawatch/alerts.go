@@ -33,8 +33,10 @@ func alertsList(e *env, args []string) int {
 		return e.usageErr(name, err.Error())
 	}
 	var as []alerts.Alert
+	var conf *config.Config
 	err := withStore(*cfgPath, func(ctx context.Context, cfg *config.Config, st *store.Store) error {
 		var err error
+		conf = cfg
 		as, err = st.Alerts(ctx, store.AlertFilter{ResolvedSince: e.now().Add(-24 * time.Hour)})
 		return err
 	})
@@ -44,7 +46,9 @@ func alertsList(e *env, args []string) int {
 	if format.v == "json" {
 		out := make([]web.AlertJSON, 0, len(as))
 		for _, a := range as {
-			out = append(out, web.NewAlertJSON(a))
+			resp, resol, rt, st := conf.AlertDeadlines(a)
+			out = append(out, web.NewAlertJSON(a).WithDeadlines(web.Deadlines{Response: resp, Resolution: resol,
+				ResponseTarget: rt, ResolutionTarget: st}, a, e.now()))
 		}
 		return e.printJSON(out)
 	}

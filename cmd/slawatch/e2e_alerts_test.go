@@ -258,6 +258,17 @@ func TestE2EAlertRepeatEscalateAck(t *testing.T) {
 	if code != 200 || acked["acked_by"] != "carol" || acked["time_to_acknowledge_seconds"] == nil {
 		t.Fatalf("ack: %d %v", code, acked)
 	}
+	// Acknowledged after the 4s response deadline it escalated at: missed,
+	// and recorded so.
+	if acked["response_target"] != "4s" || acked["response_deadline"] == nil || acked["response_met"] != false {
+		t.Errorf("ack response fields: %v", acked)
+	}
+	m := string(fetch(t, base+"/metrics"))
+	for _, want := range []string{"slawatch_escalations_total 1", `slawatch_response_deadline_missed_total{severity="P1"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	n1, n2 := len(first.statuses()), len(second.statuses())
 	time.Sleep(5 * time.Second) // two and a half repeat intervals
 	if a, b := len(first.statuses()), len(second.statuses()); a != n1 || b != n2 {
