@@ -136,6 +136,17 @@ func (s *Store) Alerts(ctx context.Context, f AlertFilter) ([]alerts.Alert, erro
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
 	}
+	return s.queryAlerts(ctx, q, args...)
+}
+
+// AlertsFiredBetween lists the service's alerts that fired in [from, to),
+// oldest first: what a report's responsiveness section counts.
+func (s *Store) AlertsFiredBetween(ctx context.Context, service string, from, to time.Time) ([]alerts.Alert, error) {
+	return s.queryAlerts(ctx, `SELECT labels, annotations, state, starts_ms, fired_ms, ends_ms, acked_ms, acked_by FROM alerts
+		WHERE fired_ms >= ? AND fired_ms < ? AND json_extract(labels, '$.service') = ? ORDER BY fired_ms`, ms(from), ms(to), service)
+}
+
+func (s *Store) queryAlerts(ctx context.Context, q string, args ...any) ([]alerts.Alert, error) {
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", classify(err))

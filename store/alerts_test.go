@@ -114,3 +114,23 @@ func TestOutbox(t *testing.T) {
 		t.Fatalf("rows = %+v, %v", rows, err)
 	}
 }
+
+func TestAlertsFiredBetween(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, tempDB(t))
+	a := testAlert()
+	b := testAlert()
+	b.Labels = map[string]string{"alertname": "ServiceDown", "service": "billing", "severity": "P1"}
+	c := testAlert()
+	c.Labels = map[string]string{"alertname": "ServiceDegraded", "service": "portal", "severity": "P2"}
+	c.FiredAt = t0.Add(48 * time.Hour)
+	for _, x := range []alerts.Alert{a, b, c} {
+		if err := s.SaveAlert(ctx, x, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.AlertsFiredBetween(ctx, "portal", t0, t0.Add(24*time.Hour))
+	if err != nil || len(got) != 1 || got[0].Labels["alertname"] != "ServiceDown" {
+		t.Fatalf("fired between = %+v, %v", got, err)
+	}
+}
