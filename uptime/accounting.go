@@ -146,6 +146,12 @@ type Report struct {
 	// Backups holds the service's backup sets over the period; the caller
 	// fills it (see BackupLine). It marshals as [] when empty, never null.
 	Backups BackupLines `json:"backups"`
+	// Responsiveness holds one line per alert severity (P1 to P4) with
+	// incidents in the period: how they were acknowledged and resolved
+	// against the policy's targets. The caller fills it (the alerts
+	// package's Responsiveness makes the lines from the service's alerts).
+	// It marshals as [] when empty, never null.
+	Responsiveness ResponseLines `json:"responsiveness"`
 
 	// Months holds the year report's months that have begun, each a full
 	// month report; empty for a month.

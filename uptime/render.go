@@ -114,6 +114,64 @@ func (b BackupLines) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]BackupLine(b))
 }
 
+// ResponseLine is one alert severity's responsiveness over a report's
+// period: how its incidents (alerts that fired in the period) were
+// acknowledged and resolved against the policy's response and resolution
+// targets. The uptime package computes none of it: the caller fills
+// Report.Responsiveness (the alerts package's Responsiveness makes the
+// lines from the service's alerts). Seconds are exact; round only for
+// display.
+type ResponseLine struct {
+	Severity  string `json:"severity"`  // P1 to P4
+	Incidents int    `json:"incidents"` // alerts of this severity that fired in the period
+	// Acknowledged counts the incidents acknowledged at all (by the
+	// report's time); AcknowledgedInTime those acknowledged by their
+	// response deadline, or at any time when there is no response target.
+	Acknowledged       int `json:"acknowledged"`
+	AcknowledgedInTime int `json:"acknowledged_in_time"`
+	// ResponseMissed counts the incidents with a response deadline that
+	// went unanswered past it: acknowledged late, or not at all while the
+	// alert stayed active past the deadline. An incident that resolved by
+	// its response deadline needed no response and is not missed; one
+	// still open and unacknowledged before its deadline is not yet due.
+	ResponseMissed int `json:"response_missed"`
+	// Resolved counts the incidents resolved (by the report's time);
+	// ResolvedInTime those resolved by their resolution deadline, or at any
+	// time when there is no resolution target; ResolutionMissed those with
+	// a resolution deadline resolved after it, or still open past it.
+	Resolved         int `json:"resolved"`
+	ResolvedInTime   int `json:"resolved_in_time"`
+	ResolutionMissed int `json:"resolution_missed"`
+	// WorstResponseSeconds is the longest time from firing to
+	// acknowledgement (or to resolution, when that came first), over the
+	// acknowledged incidents and those whose response was missed, an
+	// unacknowledged one counted up to its resolution or, while open, the
+	// report's time; null when there is none.
+	WorstResponseSeconds *float64 `json:"worst_response_seconds"`
+	// WorstResolutionSeconds is the longest time from firing to
+	// resolution, counting open incidents up to the report's time; null
+	// when there is none.
+	WorstResolutionSeconds *float64 `json:"worst_resolution_seconds"`
+	// The policy's targets for the severity as written, e.g. "2bh"; empty
+	// when it has none. Incidents under different targets (one service
+	// under two policies) list each, separated by ", ".
+	ResponseTarget   string `json:"response_target,omitempty"`
+	ResolutionTarget string `json:"resolution_target,omitempty"`
+}
+
+// ResponseLines is Report.Responsiveness: a []ResponseLine that marshals
+// as [] when nil, so a report's JSON never has "responsiveness": null. A
+// []ResponseLine can be assigned to it as is.
+type ResponseLines []ResponseLine
+
+// MarshalJSON writes the lines as a JSON array, [] when there are none.
+func (l ResponseLines) MarshalJSON() ([]byte, error) {
+	if l == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal([]ResponseLine(l))
+}
+
 // kindDay is the Kind of the day periods Daily accounts; it never leaves the
 // package.
 const kindDay = "day"
@@ -169,7 +227,7 @@ func Daily(in Input) []DailyPoint {
 // The csv columns, in order (a cell is empty where a column does not apply;
 // numbers are full precision, times RFC 3339 with offset):
 //
-//	kind                    summary, month, outage, maintenance or backup
+//	kind                    summary, month, outage, maintenance, backup or response
 //	service, sla, timezone  the report's
 //	period                  the period's label: 2026-10 or 2026 (month rows: their month)
 //	start, end              summary, month: the period's bounds; outage: its start and
@@ -191,7 +249,8 @@ func Daily(in Input) []DailyPoint {
 //	                        maintenance: the part excluded in the period
 //	open                    outage: true while open
 //	cause, probe, severity, source
-//	                        outage; source also for maintenance (config, api, cli)
+//	                        outage; source also for maintenance (config, api, cli),
+//	                        severity also for response rows (below)
 //	excluded                outage: true for force majeure; maintenance: true when its
 //	                        time is excluded (false for a late window that counts)
 //	excluded_reason, excluded_by, excluded_at
@@ -215,7 +274,34 @@ func Daily(in Input) []DailyPoint {
 //	                        at the report's time while it runs: met true/false (empty when
 //	                        unknown), state ok, failing or unknown
 //
-// A text cell (service, sla, cause, probe, reasons, names, set) that begins with
+// and for response rows (one per alert severity with incidents in the
+// report's period, P1 first; a year report has the year's, period the
+// year's label):
+//
+//	severity                P1 to P4
+//	incidents               alerts of the severity that fired in the period
+//	acknowledged            incidents acknowledged at all (by the report's time)
+//	acknowledged_in_time    incidents acknowledged by their response deadline (at any
+//	                        time without a response target)
+//	response_missed         incidents with a response deadline that went unanswered (not
+//	                        acknowledged, not resolved) past it
+//	resolved                incidents resolved (by the report's time)
+//	resolved_in_time        incidents resolved by their resolution deadline (at any time
+//	                        without a resolution target)
+//	resolution_missed       incidents with a resolution deadline resolved after it, or
+//	                        still open past it
+//	worst_response_seconds  the longest firing-to-acknowledgement time (to resolution when
+//	                        that came first), unacknowledged incidents past their deadline
+//	                        counted to their resolution or the report's time; empty when
+//	                        there is none
+//	worst_resolution_seconds
+//	                        the longest firing-to-resolution time, open incidents counted
+//	                        to the report's time; empty when there is none
+//	response_target, resolution_target
+//	                        the policy's targets for the severity as written (2bh); empty
+//	                        without one
+//
+// A text cell (service, sla, cause, probe, reasons, names, set, targets) that begins with
 // = + - @ or a tab is prefixed with ' so spreadsheets do not run it as a
 // formula.
 func Render(w io.Writer, f Format, reports []Report, opts RenderOptions) error {
@@ -768,6 +854,69 @@ func backupNotes(r Report) []string {
 	}
 }
 
+// responseCells is a responsiveness line for a table: severity,
+// incidents, acknowledged in time (of all incidents), response missed,
+// worst response, resolved in time (of all incidents), resolution missed,
+// worst resolution, targets.
+func responseCells(l ResponseLine) []string {
+	return []string{l.Severity, strconv.Itoa(l.Incidents),
+		outOf(l.AcknowledgedInTime, l.Incidents), strconv.Itoa(l.ResponseMissed), worstText(l.WorstResponseSeconds),
+		outOf(l.ResolvedInTime, l.Incidents), strconv.Itoa(l.ResolutionMissed), worstText(l.WorstResolutionSeconds),
+		responseTargets(l)}
+}
+
+// outOf is "3/5".
+func outOf(n, of int) string { return strconv.Itoa(n) + "/" + strconv.Itoa(of) }
+
+// worstText is a worst case, "3h20m", or "n/a" when there is none.
+func worstText(sec *float64) string {
+	if sec == nil {
+		return "n/a"
+	}
+	return duration(*sec)
+}
+
+// responseTargets is "response 2bh; resolution 2bd", either part alone,
+// or "none".
+func responseTargets(l ResponseLine) string {
+	var parts []string
+	if l.ResponseTarget != "" {
+		parts = append(parts, "response "+l.ResponseTarget)
+	}
+	if l.ResolutionTarget != "" {
+		parts = append(parts, "resolution "+l.ResolutionTarget)
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// responseIncidents is "1 incident" or "5 incidents", over all lines.
+func responseIncidents(r Report) string {
+	n := 0
+	for _, l := range r.Responsiveness {
+		n += l.Incidents
+	}
+	if n == 1 {
+		return "1 incident"
+	}
+	return strconv.Itoa(n) + " incidents"
+}
+
+// responseNotes explain the responsiveness figures.
+func responseNotes(r Report) []string {
+	period := "the period"
+	if !r.Period.Complete {
+		period = "the period to date"
+	}
+	return []string{
+		"Incidents are the alerts that fired in " + period + ". Acknowledged and resolved in time are out of all incidents, " +
+			"against the policy's targets for the severity; without a target any acknowledgement or resolution is in time.",
+		"Worst cases count an alert still open, or unacknowledged past its response deadline, up to the report's time.",
+	}
+}
+
 // plain makes a string safe for a terminal or a one-line table cell:
 // control characters (newlines, tabs, escape sequences) become spaces.
 func plain(s string) string {
@@ -951,6 +1100,19 @@ func textReport(buf *bytes.Buffer, r Report, title string, opts RenderOptions) {
 		}
 		table(buf, "  ", rows)
 		for _, n := range backupNotes(r) {
+			buf.WriteString("  " + n + "\n")
+		}
+	}
+
+	if len(r.Responsiveness) > 0 {
+		fmt.Fprintf(buf, "\nResponsiveness (%s)\n", responseIncidents(r))
+		rows := [][]string{{"SEVERITY", "INCIDENTS", "ACK IN TIME", "RESPONSE MISSED", "WORST RESPONSE",
+			"RESOLVED IN TIME", "RESOLUTION MISSED", "WORST RESOLUTION", "TARGETS"}}
+		for _, l := range r.Responsiveness {
+			rows = append(rows, responseCells(l))
+		}
+		table(buf, "  ", rows)
+		for _, n := range responseNotes(r) {
 			buf.WriteString("  " + n + "\n")
 		}
 	}
@@ -1172,6 +1334,21 @@ func mdReport(buf *bytes.Buffer, r Report, h, title string, opts RenderOptions) 
 		mdTable(buf, []string{"Set", "RPO", "Compliance", "Outside RPO", "Worst age", "Backups", "Failed", "Met"}, "lrrrrrrl", rows)
 		buf.WriteString("\n" + strings.Join(backupNotes(r), " ") + "\n")
 	}
+
+	if len(r.Responsiveness) > 0 {
+		fmt.Fprintf(buf, "\n%s Responsiveness (%s)\n\n", sub, responseIncidents(r))
+		var rows [][]string
+		for _, l := range r.Responsiveness {
+			cells := responseCells(l)
+			for i := range cells {
+				cells[i] = mdEscape(cells[i])
+			}
+			rows = append(rows, cells)
+		}
+		mdTable(buf, []string{"Severity", "Incidents", "Ack in time", "Response missed", "Worst response",
+			"Resolved in time", "Resolution missed", "Worst resolution", "Targets"}, "lrrrrrrrl", rows)
+		buf.WriteString("\n" + strings.Join(responseNotes(r), " ") + "\n")
+	}
 }
 
 func summaryMarkdown(buf *bytes.Buffer, reports []Report, opts RenderOptions) {
@@ -1209,6 +1386,9 @@ var csvHeader = []string{
 	"reason", "announced_at", "announced_by", "notice_seconds", "late",
 	"set", "rpo_seconds", "within_rpo_seconds", "compliance_percent", "worst_age_seconds",
 	"backups", "failures", "state",
+	"incidents", "acknowledged", "acknowledged_in_time", "response_missed",
+	"resolved", "resolved_in_time", "resolution_missed",
+	"worst_response_seconds", "worst_resolution_seconds", "response_target", "resolution_target",
 }
 
 // csvCol is the index of each column, so rows are filled by name.
@@ -1309,6 +1489,27 @@ func backupRow(r Report, b BackupLine) csvRow {
 	return row
 }
 
+func responseRow(r Report, l ResponseLine) csvRow {
+	row := newCSVRow("response", r)
+	row.text("severity", l.Severity)
+	row.set("incidents", strconv.Itoa(l.Incidents))
+	row.set("acknowledged", strconv.Itoa(l.Acknowledged))
+	row.set("acknowledged_in_time", strconv.Itoa(l.AcknowledgedInTime))
+	row.set("response_missed", strconv.Itoa(l.ResponseMissed))
+	row.set("resolved", strconv.Itoa(l.Resolved))
+	row.set("resolved_in_time", strconv.Itoa(l.ResolvedInTime))
+	row.set("resolution_missed", strconv.Itoa(l.ResolutionMissed))
+	if l.WorstResponseSeconds != nil {
+		row.num("worst_response_seconds", *l.WorstResponseSeconds)
+	}
+	if l.WorstResolutionSeconds != nil {
+		row.num("worst_resolution_seconds", *l.WorstResolutionSeconds)
+	}
+	row.text("response_target", l.ResponseTarget)
+	row.text("resolution_target", l.ResolutionTarget)
+	return row
+}
+
 func renderCSV(buf *bytes.Buffer, reports []Report, summaryOnly bool) error {
 	cw := csv.NewWriter(buf)
 	if err := cw.Write(csvHeader); err != nil {
@@ -1360,6 +1561,9 @@ func renderCSV(buf *bytes.Buffer, reports []Report, summaryOnly bool) error {
 			}
 			for _, b := range r.Backups {
 				rows = append(rows, backupRow(r, b))
+			}
+			for _, l := range r.Responsiveness {
+				rows = append(rows, responseRow(r, l))
 			}
 		}
 		for _, row := range rows {

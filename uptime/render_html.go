@@ -52,6 +52,11 @@ type htmlReport struct {
 	ForceMajeure string // excluded force majeure time
 	Backups      []htmlBackup
 	BackupNotes  []string
+	// Responsiveness is the alert severities' lines; ResponseCount is
+	// "5 incidents".
+	Responsiveness []htmlResponse
+	ResponseCount  string
+	ResponseNotes  []string
 
 	Counting []string
 }
@@ -90,6 +95,11 @@ type htmlBackup struct {
 	Set, RPO, Compliance, Outside, WorstAge, Met, MetClass string
 	Backups, Failures                                      int
 	Breach                                                 bool // some time was outside the RPO
+}
+
+type htmlResponse struct {
+	Severity, AckInTime, WorstResponse, ResolvedInTime, WorstResolution, Targets string
+	Incidents, ResponseMissed, ResolutionMissed                                  int
 }
 
 type htmlSummaryRow struct {
@@ -258,6 +268,23 @@ func htmlReportOf(r Report, opts RenderOptions, daily []DailyPoint) htmlReport {
 	}
 	if len(r.Backups) > 0 {
 		h.BackupNotes = backupNotes(r)
+	}
+	for _, l := range r.Responsiveness {
+		h.Responsiveness = append(h.Responsiveness, htmlResponse{
+			Severity:         l.Severity,
+			Incidents:        l.Incidents,
+			AckInTime:        outOf(l.AcknowledgedInTime, l.Incidents),
+			ResponseMissed:   l.ResponseMissed,
+			WorstResponse:    worstText(l.WorstResponseSeconds),
+			ResolvedInTime:   outOf(l.ResolvedInTime, l.Incidents),
+			ResolutionMissed: l.ResolutionMissed,
+			WorstResolution:  worstText(l.WorstResolutionSeconds),
+			Targets:          responseTargets(l),
+		})
+	}
+	if len(r.Responsiveness) > 0 {
+		h.ResponseCount = responseIncidents(r)
+		h.ResponseNotes = responseNotes(r)
 	}
 	measured := "the period less excluded time (maintenance announced in time, force majeure)"
 	if r.UnmonitoredMode == UnmonitoredExclude {

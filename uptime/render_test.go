@@ -115,10 +115,27 @@ func monthBackups() []BackupLine {
 	}
 }
 
-// monthWithBackups is the golden month report with its backup section.
-func monthWithBackups(t testing.TB) Report {
+// monthResponsiveness is customer-portal's alerts over October 2026 by
+// severity: P1 for the timeout on the 21st (acknowledged in 4 minutes) and
+// the outage still open since the 31st (not acknowledged, its deadline in
+// business hours not yet passed); P2 for the outages on the 6th and 25th
+// and the degraded morning of the 9th, acknowledged 1h5m after its
+// 4-business-hour deadline.
+func monthResponsiveness() []ResponseLine {
+	return []ResponseLine{
+		{Severity: "P1", Incidents: 2, Acknowledged: 1, AcknowledgedInTime: 1, Resolved: 1, ResolvedInTime: 1,
+			WorstResponseSeconds: pf(240), WorstResolutionSeconds: pf(33*hour + 1200), ResponseTarget: "2bh", ResolutionTarget: "2bd"},
+		{Severity: "P2", Incidents: 3, Acknowledged: 3, AcknowledgedInTime: 2, ResponseMissed: 1, Resolved: 3, ResolvedInTime: 3,
+			WorstResponseSeconds: pf(5*hour + 300), WorstResolutionSeconds: pf(1.5 * hour), ResponseTarget: "4bh", ResolutionTarget: "3bd"},
+	}
+}
+
+// goldenMonth is the golden month report with its backup and
+// responsiveness sections.
+func goldenMonth(t testing.TB) Report {
 	r := AccountYear(monthInput(t))
 	r.Backups = monthBackups()
+	r.Responsiveness = monthResponsiveness()
 	return r
 }
 
@@ -179,7 +196,7 @@ func render(t *testing.T, f Format, reports []Report, opts RenderOptions) []byte
 var goldenExt = map[Format]string{FormatText: "txt", FormatCSV: "csv", FormatMarkdown: "md", FormatJSON: "json"}
 
 func TestRenderGolden(t *testing.T) {
-	month := monthWithBackups(t)
+	month := goldenMonth(t)
 	year := AccountYear(yearRenderInput(t))
 	null := AccountYear(nullInput())
 	for _, c := range []struct {
@@ -236,7 +253,7 @@ func TestRenderMonthFigures(t *testing.T) {
 }
 
 func TestRenderCSVShape(t *testing.T) {
-	month := monthWithBackups(t)
+	month := goldenMonth(t)
 	year := AccountYear(yearRenderInput(t))
 	out := render(t, FormatCSV, []Report{month, year}, renderOpts)
 	rows, err := csv.NewReader(bytes.NewReader(out)).ReadAll() // fails unless every row has the header's width
@@ -252,7 +269,8 @@ func TestRenderCSVShape(t *testing.T) {
 	}
 	want := map[string]int{
 		"summary customer-portal": 1, "outage customer-portal": 5, "maintenance customer-portal": 6, "backup customer-portal": 2,
-		"summary billing-api": 1, "month billing-api": 8, "outage billing-api": 4, "maintenance billing-api": 8,
+		"response customer-portal": 2,
+		"summary billing-api":      1, "month billing-api": 8, "outage billing-api": 4, "maintenance billing-api": 8,
 	}
 	if fmt.Sprint(count) != fmt.Sprint(want) {
 		t.Errorf("rows %v, want %v", count, want)
@@ -565,7 +583,7 @@ func selfContained(t *testing.T, doc *html.Node, raw string) {
 
 func TestRenderHTML(t *testing.T) {
 	in := monthInput(t)
-	r := monthWithBackups(t)
+	r := goldenMonth(t)
 	opts := renderOpts
 	opts.DailyUptime = Daily(in)
 	out := string(render(t, FormatHTML, []Report{r}, opts))
@@ -616,12 +634,15 @@ func TestRenderHTML(t *testing.T) {
 		"emergency certificate rotation | hotfix", "Late windows count as ordinary time",
 		"Backups (2)", "portal-db1h99.732%2h3h7431NOT MET", "portal-files24h100.000%0s23h30m310UNKNOWN",
 		"Met is the set's status (RPO and retention) at the end of the period.",
+		"Responsiveness (5 incidents)", "P121/204m1/2033h20mresponse 2bh; resolution 2bd", "P232/315h5m3/301h30mresponse 4bh; resolution 3bd",
+		"Worst cases count an alert still open",
 	} {
 		if !strings.Contains(text, s) {
 			t.Errorf("html text lacks %q", s)
 		}
 	}
-	for _, s := range []string{`<td class="num over-text">2h</td>`, `class="badge notmet">NOT MET<`, `class="badge none">UNKNOWN<`} {
+	for _, s := range []string{`<td class="num over-text">2h</td>`, `class="badge notmet">NOT MET<`, `class="badge none">UNKNOWN<`,
+		`<td class="num">2/3</td><td class="num over-text">1</td><td class="num">5h5m</td>`} {
 		if !strings.Contains(out, s) {
 			t.Errorf("html lacks %q", s)
 		}
@@ -710,6 +731,7 @@ func TestRenderHTMLEscapes(t *testing.T) {
 	}
 	r := Account(in)
 	r.Backups = []BackupLine{{Set: "db" + script + attrJS, CountedSeconds: 3600, Met: pb(true), State: "ok"}}
+	r.Responsiveness = []ResponseLine{{Severity: "P1" + script, Incidents: 1, ResponseTarget: attrJS, ResolutionTarget: title + script}}
 	opts := renderOpts
 	opts.Title = "Report " + title
 	opts.DailyUptime = Daily(in)
@@ -739,6 +761,9 @@ func TestRenderHTMLEscapes(t *testing.T) {
 		if name == "report" && !strings.Contains(text, "db"+script+attrJS) {
 			t.Errorf("report: text lacks the backup set's name")
 		}
+		if name == "report" && (!strings.Contains(text, "P1"+script) || !strings.Contains(text, "response "+attrJS+"; resolution "+title+script)) {
+			t.Errorf("report: text lacks the responsiveness line's severity or targets")
+		}
 	}
 }
 
@@ -756,7 +781,7 @@ func TestMarkdownEscapes(t *testing.T) {
 }
 
 func TestRenderBackups(t *testing.T) {
-	month := monthWithBackups(t)
+	month := goldenMonth(t)
 	text := string(render(t, FormatText, []Report{month}, renderOpts))
 	for _, s := range []string{
 		"\nBackups (2)\n",
@@ -858,6 +883,128 @@ func TestRenderBackups(t *testing.T) {
 	}
 }
 
+func TestRenderResponsiveness(t *testing.T) {
+	month := goldenMonth(t)
+	text := string(render(t, FormatText, []Report{month}, renderOpts))
+	for _, s := range []string{
+		"\nResponsiveness (5 incidents)\n",
+		"  SEVERITY  INCIDENTS  ACK IN TIME  RESPONSE MISSED  WORST RESPONSE  RESOLVED IN TIME  RESOLUTION MISSED  WORST RESOLUTION  TARGETS\n",
+		"  P1        2          1/2          0                4m              1/2               0                  33h20m            response 2bh; resolution 2bd\n",
+		"  P2        3          2/3          1                5h5m            3/3               0                  1h30m             response 4bh; resolution 3bd\n",
+		"  Incidents are the alerts that fired in the period. Acknowledged and resolved in time are out of all incidents",
+	} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text lacks %q:\n%s", s, text)
+		}
+	}
+	// After the backups: the sections keep their order in every format.
+	for _, f := range []Format{FormatText, FormatMarkdown, FormatHTML} {
+		out := string(render(t, f, []Report{month}, renderOpts))
+		if b, r := strings.Index(out, "Backups"), strings.Index(out, "Responsiveness"); b < 0 || r < b {
+			t.Errorf("%s: responsiveness at %d, backups at %d", f, r, b)
+		}
+	}
+	md := string(render(t, FormatMarkdown, []Report{month}, renderOpts))
+	for _, s := range []string{
+		"\n## Responsiveness (5 incidents)\n\n| Severity | Incidents | Ack in time | Response missed | Worst response | Resolved in time | Resolution missed | Worst resolution | Targets |\n" +
+			"|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
+		"| P2 | 3 | 2/3 | 1 | 5h5m | 3/3 | 0 | 1h30m | response 4bh; resolution 3bd |\n",
+	} {
+		if !strings.Contains(md, s) {
+			t.Errorf("markdown lacks %q:\n%s", s, md)
+		}
+	}
+	rows, err := csv.NewReader(bytes.NewReader(render(t, FormatCSV, []Report{month}, renderOpts))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, c := range rows[0] {
+		col[c] = i
+	}
+	var got []string
+	for _, row := range rows[1:] {
+		if row[0] == "response" {
+			var cells []string
+			for _, c := range []string{"period", "severity", "incidents", "acknowledged", "acknowledged_in_time", "response_missed",
+				"resolved", "resolved_in_time", "resolution_missed", "worst_response_seconds", "worst_resolution_seconds",
+				"response_target", "resolution_target", "start", "met", "set"} {
+				cells = append(cells, row[col[c]])
+			}
+			got = append(got, strings.Join(cells, ","))
+		}
+	}
+	want := []string{
+		"2026-10,P1,2,1,1,0,1,1,0,240,120000,2bh,2bd,,,",
+		"2026-10,P2,3,3,2,1,3,3,0,18300,5400,4bh,3bd,,,",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("csv response rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var back Report
+	if err := json.Unmarshal(render(t, FormatJSON, []Report{month}, renderOpts), &back); err != nil || len(back.Responsiveness) != 2 {
+		t.Fatalf("JSON round trip: %v %+v", err, back.Responsiveness)
+	}
+	if l := back.Responsiveness[1]; *l.WorstResponseSeconds != 18300 || l.ResponseTarget != "4bh" || l.ResponseMissed != 1 {
+		t.Errorf("JSON round trip: %+v", l)
+	}
+
+	// No worst cases, no targets, one incident, a period to date, hostile
+	// targets.
+	odd := Account(breachedInput())
+	odd.Period.Complete = false
+	odd.Responsiveness = []ResponseLine{
+		{Severity: "P3", Incidents: 1, ResolutionTarget: "=cmd|' /C calc'!A0"},
+	}
+	text = string(render(t, FormatText, []Report{odd}, renderOpts))
+	for _, s := range []string{
+		"\nResponsiveness (1 incident)\n",
+		"  P3        1          0/1          0                n/a             0/1               0                  n/a               resolution =cmd|' /C calc'!A0\n",
+		"fired in the period to date.",
+	} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text lacks %q:\n%s", s, text)
+		}
+	}
+	md = string(render(t, FormatMarkdown, []Report{odd}, renderOpts))
+	if !strings.Contains(md, `| P3 | 1 | 0/1 | 0 | n/a | 0/1 | 0 | n/a | resolution =cmd\|' /C calc'!A0 |`) {
+		t.Errorf("markdown does not escape the target:\n%s", md)
+	}
+	out := string(render(t, FormatCSV, []Report{odd}, renderOpts))
+	if !strings.Contains(out, `,,,'=cmd|' /C calc'!A0`+"\n") {
+		t.Errorf("csv target not defused:\n%s", out)
+	}
+	odd.Responsiveness[0].ResolutionTarget = ""
+	if text := string(render(t, FormatText, []Report{odd}, renderOpts)); !strings.Contains(text, "  n/a               none\n") {
+		t.Errorf("no targets:\n%s", text)
+	}
+
+	// No lines, no section; the JSON has [] at every level.
+	y := AccountYear(yearRenderInput(t))
+	for _, f := range []Format{FormatText, FormatMarkdown, FormatHTML} {
+		if out := string(render(t, f, []Report{y}, renderOpts)); strings.Contains(out, "Responsiveness") {
+			t.Errorf("%s: a report without responsiveness lines has the section", f)
+		}
+	}
+	js := string(render(t, FormatJSON, []Report{y}, renderOpts))
+	if n := strings.Count(js, `"responsiveness": []`); n != 1+len(y.Months) || strings.Contains(js, `"responsiveness": null`) {
+		t.Errorf("year JSON: %d empty responsiveness lists for %d months", n, len(y.Months))
+	}
+	// A year shows its own lines, not its months'.
+	y.Responsiveness = []ResponseLine{{Severity: "P4", Incidents: 9, ResponseTarget: "year-target"}}
+	y.Months[0].Responsiveness = []ResponseLine{{Severity: "P4", Incidents: 1, ResponseTarget: "january-target"}}
+	for _, f := range []Format{FormatText, FormatMarkdown, FormatHTML, FormatCSV} {
+		out := string(render(t, f, []Report{y}, renderOpts))
+		if !strings.Contains(out, "year-target") || strings.Contains(out, "january-target") {
+			t.Errorf("%s: year lines shown %v, month lines shown %v", f, strings.Contains(out, "year-target"), strings.Contains(out, "january-target"))
+		}
+	}
+	js = string(render(t, FormatJSON, []Report{y}, renderOpts))
+	if !strings.Contains(js, "january-target") || strings.Count(js, `"responsiveness": []`) != len(y.Months)-1 {
+		t.Errorf("year JSON lacks the months' lines")
+	}
+}
+
 // TestSampleHTML writes a sample report for a look in a browser:
 // SLAWATCH_SAMPLE_HTML=/tmp/sample-report.html go test ./uptime -run SampleHTML
 func TestSampleHTML(t *testing.T) {
@@ -868,7 +1015,7 @@ func TestSampleHTML(t *testing.T) {
 	in := monthInput(t)
 	opts := renderOpts
 	opts.DailyUptime = Daily(in)
-	out := render(t, FormatHTML, []Report{monthWithBackups(t)}, opts)
+	out := render(t, FormatHTML, []Report{goldenMonth(t)}, opts)
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -296,6 +296,32 @@ func TestE2EAlertRepeatEscalateAck(t *testing.T) {
 		return last(first) == "resolved:ServiceDown" && last(second) == "resolved:ServiceDown"
 	})
 	d.stop(t)
+
+	// The month's report counts it: one P1, acknowledged late.
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, now: time.Now, getenv: os.Getenv}
+	if rc := e.main([]string{"report", "--config", cfg, "--service", "portal", "--month", time.Now().UTC().Format("2006-01"), "--format", "json"}); rc != 0 {
+		t.Fatalf("report: exit %d: %s", rc, errb.String())
+	}
+	var rep struct {
+		Responsiveness []struct {
+			Severity       string `json:"severity"`
+			Incidents      int    `json:"incidents"`
+			Acknowledged   int    `json:"acknowledged"`
+			ResponseMissed int    `json:"response_missed"`
+			Resolved       int    `json:"resolved"`
+			ResponseTarget string `json:"response_target"`
+		} `json:"responsiveness"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Responsiveness) != 1 {
+		t.Fatalf("responsiveness = %+v", rep.Responsiveness)
+	}
+	if l := rep.Responsiveness[0]; l.Severity != "P1" || l.Incidents != 1 || l.Acknowledged != 1 || l.ResponseMissed != 1 || l.Resolved != 1 || l.ResponseTarget != "4s" {
+		t.Errorf("P1 line = %+v, want one incident, acknowledged late, resolved, target 4s", l)
+	}
 }
 
 // AlertView is an alert in /api/v1/alerts.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/slawatch/slawatch/alerts"
 	"github.com/slawatch/slawatch/backup"
 	"github.com/slawatch/slawatch/config"
 	"github.com/slawatch/slawatch/store"
@@ -84,6 +85,9 @@ func cmdReport(e *env, args []string) int {
 			return err
 		}
 		if err := backup.AddToReports(ctx, st, sets, reports, now); err != nil {
+			return err
+		}
+		if err := alerts.AddToReports(ctx, st, reports, cfg.AlertDeadlines, now); err != nil {
 			return err
 		}
 		return uptime.RenderReports(&buf, f, reports, inputs, opts)
