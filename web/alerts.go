@@ -102,7 +102,7 @@ type AckRequest struct {
 
 func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) {
 	var req AckRequest
-	if r.ContentLength != 0 && !decode(w, r, &req) {
+	if !decodeOptional(w, r, &req) {
 		return
 	}
 	if req.By == "" {

@@ -69,6 +69,14 @@ func (s *Server) pushBackup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := backup.DecodeRecord(body)
+	if err == nil {
+		err = rec.Check() // the store refuses the zero time ("0001-01-01T00:00:00Z")
+	}
+	if err == nil {
+		if terr := checkTime(rec.Time); terr != nil {
+			err = fmt.Errorf("time: %w", terr)
+		}
+	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "malformed backup record: "+err.Error())
 		return
@@ -93,17 +101,19 @@ type RestoreTestRequest struct {
 
 func (s *Server) addRestoreTest(w http.ResponseWriter, r *http.Request) {
 	var req RestoreTestRequest
-	if !decode(w, r, &req) {
+	if !decode(w, r, &req) || badTimes(w, req.Start, req.End) {
 		return
 	}
 	if _, ok := s.backupSet(w, req.Set); !ok {
 		return
 	}
-	if req.Start.IsZero() || req.End.IsZero() || !req.End.After(req.Start) {
+	// Checked as stored, to the millisecond: ends within the start's
+	// millisecond would otherwise reach the store and fail there.
+	t := backup.RestoreTest{Start: req.Start.Truncate(time.Millisecond), End: req.End.Truncate(time.Millisecond), Success: req.Success == nil || *req.Success}
+	if t.Start.IsZero() || t.End.IsZero() || !t.End.After(t.Start) {
 		writeError(w, http.StatusBadRequest, "start and end are required, end after start")
 		return
 	}
-	t := backup.RestoreTest{Start: req.Start.Truncate(time.Millisecond), End: req.End.Truncate(time.Millisecond), Success: req.Success == nil || *req.Success}
 	if req.By == "" {
 		req.By = "api"
 	}

@@ -40,6 +40,10 @@ func NewWindowJSON(w uptime.Window) WindowJSON {
 	return j
 }
 
+// maxListSpan bounds the range GET /api/v1/maintenance lists: a year, the
+// longest report period.
+const maxListSpan = 366 * 24 * time.Hour
+
 // AddWindowRequest is the body of POST /api/v1/maintenance.
 type AddWindowRequest struct {
 	Service string    `json:"service"`
@@ -51,7 +55,7 @@ type AddWindowRequest struct {
 
 func (s *Server) addMaintenance(w http.ResponseWriter, r *http.Request) {
 	var req AddWindowRequest
-	if !decode(w, r, &req) {
+	if !decode(w, r, &req) || badTimes(w, req.Start, req.End) {
 		return
 	}
 	if req.Service != "" && !s.opts.Backend.HasService(req.Service) {
@@ -101,6 +105,14 @@ func (s *Server) listMaintenance(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "to must be after from")
 		return
 	}
+	if to.Sub(from) > maxListSpan {
+		// Recurring windows from the config are expanded over the range:
+		// centuries of a weekly window are a huge answer, and a denser
+		// schedule fails outright.
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the range from %s to %s is longer than %d days; ask for it in parts",
+			from.Format(time.RFC3339), to.Format(time.RFC3339), maxListSpan/(24*time.Hour)))
+		return
+	}
 	svcs, ok := s.services(w, q["service"])
 	if !ok {
 		return
@@ -128,7 +140,7 @@ func (s *Server) cancelMaintenance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req CancelRequest
-	if r.ContentLength != 0 && !decode(w, r, &req) {
+	if !decodeOptional(w, r, &req) {
 		return
 	}
 	if req.By == "" {

@@ -2,8 +2,11 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
+	"time"
 
+	"github.com/slawatch/slawatch/alerts"
 	"github.com/slawatch/slawatch/backup"
 	"github.com/slawatch/slawatch/uptime"
 )
@@ -43,14 +46,21 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		format = f
 	}
 	// A malformed label is the caller's mistake: say so before reading anything.
+	var p uptime.Period
+	var err error
 	if kind == uptime.KindMonth {
-		_, err := uptime.ParseMonth(label, nil, now)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "month: "+err.Error())
-			return
-		}
-	} else if _, err := uptime.ParseYear(label, nil, now); err != nil {
-		writeError(w, http.StatusBadRequest, "year: "+err.Error())
+		p, err = uptime.ParseMonth(label, nil, now)
+	} else {
+		p, err = uptime.ParseYear(label, nil, now)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, kind+": "+err.Error())
+		return
+	}
+	// A period ending in the year 10000 cannot be rendered: JSON (RFC 3339)
+	// times stop at 9999.
+	if p.End.Year() > 9999 {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s %s: the period must end by the year 9999", kind, label))
 		return
 	}
 	names := q["service"]
@@ -70,6 +80,14 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	} else {
 		if err := backup.AddToReports(r.Context(), s.opts.Store, s.opts.Backend.BackupSets(), reports, now); err != nil {
 			s.internal(w, "backup section of the report", err)
+			return
+		}
+		dl := func(a alerts.Alert) (time.Time, time.Time, string, string) {
+			d := s.opts.Backend.AlertDeadlines(a)
+			return d.Response, d.Resolution, d.ResponseTarget, d.ResolutionTarget
+		}
+		if err := alerts.AddToReports(r.Context(), s.opts.Store, reports, dl, now); err != nil {
+			s.internal(w, "responsiveness section of the report", err)
 			return
 		}
 		err = uptime.RenderReports(&buf, format, reports, inputs, opts)

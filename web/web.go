@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -65,6 +66,7 @@ type Store interface {
 	backup.Store
 	AddBackup(ctx context.Context, set string, r backup.Record, at time.Time) (int64, error)
 	AddRestoreTest(ctx context.Context, set string, t backup.RestoreTest, by string, at time.Time) (int64, error)
+	alerts.FiredSource
 }
 
 // OutageStore is what the web layer needs from the store.
@@ -205,10 +207,31 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/backups", s.listBackups)
 	m.HandleFunc("POST /api/v1/backups/{set}", s.auth(s.pushBackup))
 	m.HandleFunc("POST /api/v1/restore-tests", s.auth(s.addRestoreTest))
-	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
-	})
+	m.HandleFunc("/api/", s.noRoute)
 	m.HandleFunc("GET /{$}", s.statusPage)
+}
+
+// noRoute answers API requests no route takes: 405 with Allow when the
+// path has routes for other methods, 404 when it has none. (The catch-all
+// "/api/" would otherwise turn the mux's 405 into a 404.)
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		other := r.Clone(r.Context())
+		other.Method = m
+		if _, pattern := s.mux.Handler(other); pattern != "" && pattern != "/api/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed for %s; use %s", r.Method, r.URL.Path, strings.Join(allow, " or ")))
 }
 
 // auth admits a request only with a valid bearer token, compared in
@@ -275,7 +298,7 @@ func (s *Server) listOutages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v := q.Get("limit"); v != "" {
-		if _, err := fmt.Sscanf(v, "%d", &f.Limit); err != nil || f.Limit < 0 {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 0 {
 			writeError(w, http.StatusBadRequest, "limit: want a whole number")
 			return
 		}
@@ -326,7 +349,7 @@ type AddOutageRequest struct {
 
 func (s *Server) addOutage(w http.ResponseWriter, r *http.Request) {
 	var req AddOutageRequest
-	if !decode(w, r, &req) {
+	if !decode(w, r, &req) || badTimes(w, req.Start, req.End) {
 		return
 	}
 	if req.Service != "" && !s.opts.Backend.HasService(req.Service) {
@@ -392,10 +415,17 @@ func (s *Server) excludeOutage(exclude bool) http.HandlerFunc {
 		} else {
 			err = s.opts.Store.IncludeOutage(r.Context(), id, req.Reason, req.By, now)
 		}
-		if errors.Is(err, store.ErrNotFound) {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			writeError(w, http.StatusNotFound, fmt.Sprintf("no outage %d", id))
 			return
-		} else if err != nil {
+		case errors.Is(err, store.ErrConflict) && exclude:
+			writeError(w, http.StatusConflict, fmt.Sprintf("outage %d is already excluded", id))
+			return
+		case errors.Is(err, store.ErrConflict):
+			writeError(w, http.StatusConflict, fmt.Sprintf("outage %d is not excluded", id))
+			return
+		case err != nil:
 			s.internal(w, "exclude outage", err)
 			return
 		}
@@ -426,22 +456,43 @@ func (s *Server) internal(w http.ResponseWriter, what string, err error) {
 // decode reads one JSON object strictly: unknown fields and trailing data
 // are errors, so a typo in a field name is not silently ignored.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	return decodeBody(w, r, v, false)
+}
+
+// decodeOptional is decode for a body that may be left out: an empty body
+// leaves v as it is.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) bool {
+	return decodeBody(w, r, v, true)
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bool {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", tooBig.Limit))
-			return false
+	err := dec.Decode(v)
+	if err == nil {
+		// Only white space may follow the value. dec.More would let a
+		// stray '}' or ']' through, and stops looking at the size limit.
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("data after the JSON value")
+			if errors.As(terr, new(*http.MaxBytesError)) {
+				err = terr
+			}
 		}
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", tooBig.Limit))
+	case err == io.EOF && optional:
+		return true
+	case err == io.EOF:
+		writeError(w, http.StatusBadRequest, "empty body: want a JSON object")
+	default:
 		writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
-		return false
 	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, "malformed JSON body: more than one value")
-		return false
-	}
-	return true
+	return false
 }
 
 func queryTime(v string) (time.Time, error) {
@@ -452,15 +503,55 @@ func queryTime(v string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", v)
 	}
+	if err := checkTime(t); err != nil {
+		return time.Time{}, err
+	}
 	return t, nil
 }
 
+// Times the API takes lie in [minTime, maxTime): nothing slawatch tracks
+// happened before 1970 (a year like 0026 is a typo for 2026), and JSON
+// times end with the year 9999 in every time zone, so a time stored past
+// maxTime, or before the year 1, would break every answer that shows it.
+var (
+	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// checkTime reports a time outside [minTime, maxTime). The zero time, a
+// field left out, passes: the checks for required fields name it.
+func checkTime(t time.Time) error {
+	if t.IsZero() || (!t.Before(minTime) && t.Before(maxTime)) {
+		return nil
+	}
+	return fmt.Errorf("%s is outside the years 1970 to 9998", t.Format(time.RFC3339Nano))
+}
+
+// badTimes answers 400 when start or end is out of range.
+func badTimes(w http.ResponseWriter, start, end time.Time) bool {
+	for _, c := range []struct {
+		name string
+		t    time.Time
+	}{{"start", start}, {"end", end}} {
+		if err := checkTime(c.t); err != nil {
+			writeError(w, http.StatusBadRequest, c.name+": "+err.Error())
+			return true
+		}
+	}
+	return false
+}
+
+// writeJSON encodes v before anything is sent, so a value that cannot be
+// encoded is a 500 that says so, not a 200 with an empty body.
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		code = http.StatusInternalServerError
+		b, _ = json.Marshal(map[string]string{"error": "encode response: " + err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
