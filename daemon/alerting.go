@@ -40,8 +40,10 @@ type alerting struct {
 	notifiers map[string]alerts.Notifier
 	kinds     map[string]string // receiver name → kind
 	// missed holds the alerts already counted in
-	// response_deadline_missed_total (eval is the only user).
-	missed map[string]bool
+	// response_deadline_missed_total; unresolved the resolved alerts whose
+	// notifications are still to be queued (eval is the only user of both).
+	missed     map[string]bool
+	unresolved map[string]alerts.Alert
 }
 
 // apply swaps in the receivers and routes of cfg; notifier secrets are read
@@ -137,26 +139,39 @@ func (a *alerting) eval(ctx context.Context) {
 	d := a.d
 	now := d.opts.Now()
 	a.syncAcks(ctx)
+	// Writes finish even when shutdown cancels ctx: a resolve that was
+	// decided must reach the outbox, or the receivers keep the alert open.
+	wctx := context.WithoutCancel(ctx)
+	// Resolves whose notifications could not be queued last time.
+	for fp, al := range a.unresolved {
+		if a.saveResolved(wctx, al, now) {
+			delete(a.unresolved, fp)
+		}
+	}
+	unsaved := map[string]bool{}
 	for _, tr := range a.engine.Eval(a.facts(now)) {
 		al := tr.Alert
 		var err error
 		switch tr.To {
 		case alerts.StateInactive:
-			err = d.store.DeleteAlert(ctx, al.Fingerprint())
+			err = d.store.DeleteAlert(wctx, al.Fingerprint())
+		case alerts.StateResolved:
+			d.log.Info("alert resolved", "alert", al.Labels[alerts.LabelAlertname], "service", al.Labels[alerts.LabelService])
+			if !a.saveResolved(wctx, al, now) {
+				a.unresolved[al.Fingerprint()] = al
+			}
+			continue
 		default:
-			err = d.store.SaveAlert(ctx, al, now)
+			err = d.store.SaveAlert(wctx, al, now)
 		}
 		if err != nil {
 			d.log.Error("store alert", "alert", al.Labels[alerts.LabelAlertname], "err", err)
+			unsaved[al.Fingerprint()] = true
 			continue
 		}
-		switch tr.To {
-		case alerts.StateFiring:
+		if tr.To == alerts.StateFiring {
 			d.log.Warn("alert firing", "alert", al.Labels[alerts.LabelAlertname], "severity", al.Labels[alerts.LabelSeverity],
 				"service", al.Labels[alerts.LabelService], "summary", al.Annotations[alerts.AnnotationSummary])
-		case alerts.StateResolved:
-			d.log.Info("alert resolved", "alert", al.Labels[alerts.LabelAlertname], "service", al.Labels[alerts.LabelService])
-			a.enqueueResolved(ctx, al, now)
 		}
 	}
 	firing := map[string]int{}
@@ -166,7 +181,12 @@ func (a *alerting) eval(ctx context.Context) {
 			continue
 		}
 		firing[al.Labels[alerts.LabelSeverity]]++
-		a.enqueueFiring(ctx, al, now)
+		if unsaved[al.Fingerprint()] {
+			// Not in the store yet: a page now could never be resolved
+			// after a restart. The next evaluation tries again.
+			continue
+		}
+		a.enqueueFiring(wctx, al, now)
 		fp := al.Fingerprint()
 		if deadline, _, _, _ := cfg.AlertDeadlines(al); !deadline.IsZero() && !a.missed[fp] &&
 			now.After(deadline) && (al.AckedAt.IsZero() || al.AckedAt.After(deadline)) {
@@ -245,34 +265,44 @@ func (a *alerting) enqueueFiring(ctx context.Context, al alerts.Alert, now time.
 		first[rt.Receivers[0]] = true
 	}
 	for _, r := range recv {
-		if a.enqueue(ctx, al, r, "firing", false, now) && !first[r] {
+		if created, _ := a.enqueue(ctx, al, r, "firing", false, now); created && !first[r] {
 			a.d.m.escalations.Inc()
 			a.d.log.Warn("alert escalated: not acknowledged by its response deadline", "alert", al.Labels[alerts.LabelAlertname],
 				"service", al.Labels[alerts.LabelService], "severity", al.Labels[alerts.LabelSeverity], "to", r)
 		}
 		if rep := routes[r].RepeatInterval; rep > 0 && al.AckedAt.IsZero() && since >= rep {
-			a.enqueue(ctx, al, r, fmt.Sprintf("repeat-%d", int(since/rep)), false, now)
+			_, _ = a.enqueue(ctx, al, r, fmt.Sprintf("repeat-%d", int(since/rep)), false, now)
 		}
 		// Alertmanager forgets an alert whose endsAt passes: keep it alive
 		// while it fires, acknowledged or not.
 		if kinds[r] == "alertmanager" && resend > 0 && since >= resend {
-			a.enqueue(ctx, al, r, fmt.Sprintf("resend-%d", int(since/resend)), false, now)
+			_, _ = a.enqueue(ctx, al, r, fmt.Sprintf("resend-%d", int(since/resend)), false, now)
 		}
 	}
 }
 
-// enqueueResolved tells every receiver the alert reached that it is over.
-func (a *alerting) enqueueResolved(ctx context.Context, al alerts.Alert, now time.Time) {
+// saveResolved queues the resolve for every receiver the alert reached and
+// only then records the alert as resolved, so a crash in between leaves it
+// firing in the store: after a restart it resolves again and the receivers
+// hear of it (at least once), rather than never. It reports success.
+func (a *alerting) saveResolved(ctx context.Context, al alerts.Alert, now time.Time) bool {
 	firing := al
 	firing.State = alerts.StateFiring
 	recv, _ := a.reached(firing, al.EndsAt)
 	for _, r := range recv {
-		a.enqueue(ctx, al, r, "resolved", true, now)
+		if _, err := a.enqueue(ctx, al, r, "resolved", true, now); err != nil {
+			return false
+		}
 	}
+	if err := a.d.store.SaveAlert(ctx, al, now); err != nil {
+		a.d.log.Error("store alert", "alert", al.Labels[alerts.LabelAlertname], "err", err)
+		return false
+	}
+	return true
 }
 
 // enqueue writes one notification; it reports whether it was new.
-func (a *alerting) enqueue(ctx context.Context, al alerts.Alert, receiver, kind string, resolved bool, now time.Time) bool {
+func (a *alerting) enqueue(ctx context.Context, al alerts.Alert, receiver, kind string, resolved bool, now time.Time) (bool, error) {
 	at := al.FiredAt
 	if resolved {
 		at = al.EndsAt
@@ -283,12 +313,12 @@ func (a *alerting) enqueue(ctx context.Context, al alerts.Alert, receiver, kind 
 	_, created, err := a.d.store.Enqueue(ctx, n)
 	if err != nil {
 		a.d.log.Error("enqueue notification", "receiver", receiver, "err", err)
-		return false
+		return false, err
 	}
 	if created {
 		a.d.log.Debug("notification queued", "receiver", receiver, "key", key)
 	}
-	return created
+	return created, nil
 }
 
 // deliver works the outbox once: every due notification is sent; failures
@@ -319,17 +349,21 @@ func (a *alerting) deliver(ctx context.Context) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			retry, err := nf.Notify(ctx, n)
+			stopping := ctx.Err() != nil
+			// A delivery that happened must be recorded even when shutdown
+			// cancels ctx, or it is sent again after the restart.
+			ctx := context.WithoutCancel(ctx)
 			switch {
 			case err == nil:
 				a.mark(ctx, n, d.store.MarkDelivered(ctx, n.ID, d.opts.Now()), "success")
-			case retry && ctx.Err() == nil:
+			case retry && !stopping:
 				wait := alerts.RetryAfter(err)
 				if wait <= 0 {
 					wait = min(5*time.Second<<min(n.Attempts, 10), maxBackoff)
 				}
 				d.log.Warn("notification failed; will retry", "receiver", n.Receiver, "attempt", n.Attempts+1, "in", wait, "err", err)
 				a.mark(ctx, n, d.store.MarkRetry(ctx, n.ID, d.opts.Now().Add(wait), err.Error()), "retry")
-			case ctx.Err() != nil:
+			case stopping:
 				// Shutting down: the row stays due and goes out after the restart.
 			default:
 				d.log.Error("notification refused; not retrying", "receiver", n.Receiver, "err", err)

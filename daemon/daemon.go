@@ -83,8 +83,9 @@ type service struct {
 	// maint is the maintenance window in force, if any.
 	maint *uptime.Window
 	// recorded is the last state written to the store's state history.
-	recorded uptime.State
-	toDate   toDate
+	recorded   uptime.State
+	recordedAt time.Time
+	toDate     toDate
 	// burnDowntime is the counted downtime of the last hours, for the
 	// error-budget burn rules; refreshed with the to-date figures.
 	burnDowntime []uptime.Interval
@@ -119,7 +120,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), services: map[string]*service{}}
 	d.backups = &backupRunner{d: d}
-	d.alerting = &alerting{d: d, engine: alerts.NewEngine(*cfg.Alerts.Damping), missed: map[string]bool{}}
+	d.alerting = &alerting{d: d, engine: alerts.NewEngine(*cfg.Alerts.Damping), missed: map[string]bool{}, unresolved: map[string]alerts.Alert{}}
 	d.cfg.Store(cfg)
 	return d, nil
 }
@@ -467,13 +468,18 @@ func (d *Daemon) stateChanged(svc *service, at time.Time) {
 	if st == svc.recorded || st == uptime.StateUnknown {
 		return
 	}
+	// Probe results and maintenance checks report changes with their own
+	// times, which need not arrive in order; the history only moves forward.
+	if at.Before(svc.recordedAt) {
+		at = svc.recordedAt
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := d.store.RecordState(ctx, svc.cfg.Name, st, at); err != nil {
 		d.log.Error("record state change", "service", svc.cfg.Name, "state", st, "err", err)
 		return
 	}
-	svc.recorded = st
+	svc.recorded, svc.recordedAt = st, at
 }
 
 // saveOpened writes the open outage at once, so a crash cannot lose it.
