@@ -136,16 +136,10 @@ func Build(ctx context.Context, h History, svc Service, kind, label string, now 
 // CheckWindow checks a maintenance window announced at run time before it is
 // stored.
 func CheckWindow(w Window) error {
-	switch {
-	case w.Service == "":
-		return fmt.Errorf("service is required")
-	case w.Start.IsZero():
-		return fmt.Errorf("start is required")
-	case w.End.IsZero():
-		return fmt.Errorf("end is required")
-	case !w.End.After(w.Start):
-		return fmt.Errorf("end %s is not after start %s", w.End.Format(time.RFC3339), w.Start.Format(time.RFC3339))
-	case w.End.Sub(w.Start) > 366*24*time.Hour:
+	if err := checkSpan(w.Service, w.Start, w.End); err != nil {
+		return err
+	}
+	if w.End.Sub(w.Start) > 366*24*time.Hour {
 		return fmt.Errorf("a window of %s is longer than a year; announce it in parts", w.End.Sub(w.Start))
 	}
 	return nil

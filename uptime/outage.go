@@ -62,16 +62,20 @@ func (i Interval) Duration() time.Duration {
 }
 
 // CheckManual checks an outage entered by hand before it is stored.
-func CheckManual(o Outage) error {
+func CheckManual(o Outage) error { return checkSpan(o.Service, o.Start, o.End) }
+
+// checkSpan checks what every interval entered by hand needs: a service,
+// a start, and an end after it.
+func checkSpan(service string, start, end time.Time) error {
 	switch {
-	case o.Service == "":
+	case service == "":
 		return errors.New("service is required")
-	case o.Start.IsZero():
+	case start.IsZero():
 		return errors.New("start is required")
-	case o.End.IsZero():
+	case end.IsZero():
 		return errors.New("end is required")
-	case !o.End.After(o.Start):
-		return fmt.Errorf("end %s is not after start %s", o.End.Format(time.RFC3339), o.Start.Format(time.RFC3339))
+	case !end.After(start):
+		return fmt.Errorf("end %s is not after start %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
 	}
 	return nil
 }

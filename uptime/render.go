@@ -107,12 +107,7 @@ type BackupLine struct {
 type BackupLines []BackupLine
 
 // MarshalJSON writes the lines as a JSON array, [] when there are none.
-func (b BackupLines) MarshalJSON() ([]byte, error) {
-	if b == nil {
-		return []byte("[]"), nil
-	}
-	return json.Marshal([]BackupLine(b))
-}
+func (b BackupLines) MarshalJSON() ([]byte, error) { return marshalList([]BackupLine(b)) }
 
 // ResponseLine is one alert severity's responsiveness over a report's
 // period: how its incidents (alerts that fired in the period) were
@@ -165,11 +160,14 @@ type ResponseLine struct {
 type ResponseLines []ResponseLine
 
 // MarshalJSON writes the lines as a JSON array, [] when there are none.
-func (l ResponseLines) MarshalJSON() ([]byte, error) {
-	if l == nil {
+func (l ResponseLines) MarshalJSON() ([]byte, error) { return marshalList([]ResponseLine(l)) }
+
+// marshalList writes a slice as a JSON array, [] (never null) when nil.
+func marshalList[T any](s []T) ([]byte, error) {
+	if s == nil {
 		return []byte("[]"), nil
 	}
-	return json.Marshal([]ResponseLine(l))
+	return json.Marshal(s)
 }
 
 // kindDay is the Kind of the day periods Daily accounts; it never leaves the
