@@ -33,6 +33,19 @@ type Alert struct {
 	EndsAt      time.Time // when it resolved; zero while active
 	AckedAt     time.Time // zero until acknowledged
 	AckedBy     string
+	// Escalations are the steps this firing took up its routes, oldest
+	// first; filled in by the store, not by the engine.
+	Escalations []Escalation
+}
+
+// Escalation is one step up a route: the alert was not acknowledged by
+// the time Due, so Receiver (Level receivers down the route's list; the
+// first receiver is level 0) was notified at At.
+type Escalation struct {
+	Level    int
+	Receiver string
+	Due      time.Time
+	At       time.Time
 }
 
 // Fingerprint identifies an alert by its labels, stable across restarts.

@@ -12,7 +12,7 @@ import (
 // target) and the targets as written, e.g. "2bh" (empty: no target). The
 // caller computes them from the policy's targets for the alert's severity,
 // counted from its FiredAt on the policy's business calendar where the
-// policy says so: the same response deadline EscalationLevel is given.
+// policy says so: the same response deadline escalation starts from.
 type Deadlines func(a Alert) (response, resolution time.Time, responseTarget, resolutionTarget string)
 
 // Responsiveness summarizes, per severity, how the alerts that fired in

@@ -116,27 +116,31 @@ func Due(a Alert, r RouteSpec, lastSent, now time.Time) bool {
 }
 
 // EscalationLevel is how far a firing alert has escalated along its route's
-// receivers at now: 0 while it is within its response deadline, 1 from the
-// deadline on (the second receiver is notified), then one more every step
-// after the deadline; step 0 escalates once. The caller computes the
-// deadline, e.g. the alert's FiredAt plus the policy's initial-response
-// target for its severity on the policy's business calendar; a zero
-// deadline never escalates. An acknowledged alert stays at the level it had
-// reached when it was acknowledged. Cap the level with Escalated.
-func EscalationLevel(a Alert, responseDeadline time.Time, step time.Duration, now time.Time) int {
-	if a.State != StateFiring || responseDeadline.IsZero() {
+// receivers at now: the highest level k from 1 to maxLevel whose due time
+// due(k) has come, 0 before due(1). due(1) is the response deadline (the
+// alert's FiredAt plus the policy's initial-response target for its
+// severity, on the policy's business calendar), and each further level is
+// due when the target has passed again, counted from the level before; the
+// caller computes them (config.EscalationDue). due must not decrease with
+// k; a zero due(k) is never due. An acknowledged alert stays at the level it
+// had reached when it was acknowledged. maxLevel is the route's last
+// receiver's level (len(receivers)-1); Escalated gives the receivers.
+func EscalationLevel(a Alert, due func(level int) time.Time, maxLevel int, now time.Time) int {
+	if a.State != StateFiring || due == nil {
 		return 0
 	}
 	if !a.AckedAt.IsZero() && a.AckedAt.Before(now) {
 		now = a.AckedAt
 	}
-	if now.Before(responseDeadline) {
-		return 0
+	level := 0
+	for k := 1; k <= maxLevel; k++ {
+		d := due(k)
+		if d.IsZero() || now.Before(d) {
+			break
+		}
+		level = k
 	}
-	if step <= 0 {
-		return 1
-	}
-	return 1 + int(now.Sub(responseDeadline)/step)
+	return level
 }
 
 // Escalated returns the receivers of r that an alert at the given

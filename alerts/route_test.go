@@ -139,12 +139,15 @@ func TestDue(t *testing.T) {
 }
 
 // TestEscalationOverTime follows a P1 that fired at 10:00 with a response
-// deadline of 12:00 (2 business hours, computed by the caller) and an
-// escalation step of 30 minutes along oncall → managers → cto.
+// deadline of 12:00 (2 business hours, computed by the caller) and each
+// further level due 30 minutes after the one before, along oncall →
+// managers → cto.
 func TestEscalationOverTime(t *testing.T) {
 	t0 := time.Date(2026, 11, 4, 10, 0, 0, 0, time.UTC)
 	deadline := t0.Add(2 * time.Hour)
 	route := alerts.RouteSpec{Receivers: []string{"oncall", "managers", "cto"}}
+	maxLevel := len(route.Receivers) - 1
+	due := func(level int) time.Time { return deadline.Add(time.Duration(level-1) * 30 * time.Minute) }
 	a := firingAlert(t0)
 
 	steps := []struct {
@@ -157,40 +160,54 @@ func TestEscalationOverTime(t *testing.T) {
 		{2 * time.Hour, 1, "oncall managers"},
 		{2*time.Hour + 29*time.Minute, 1, "oncall managers"},
 		{2*time.Hour + 30*time.Minute, 2, "oncall managers cto"},
-		{5 * time.Hour, 7, "oncall managers cto"}, // capped by Escalated
+		{5 * time.Hour, 2, "oncall managers cto"}, // the last receiver is as far as it goes
 	}
 	for _, s := range steps {
-		lvl := alerts.EscalationLevel(a, deadline, 30*time.Minute, t0.Add(s.now))
+		lvl := alerts.EscalationLevel(a, due, maxLevel, t0.Add(s.now))
 		rs := strings.Join(alerts.Escalated(route, lvl), " ")
 		if lvl != s.level || rs != s.receivers {
 			t.Errorf("at +%s: level %d (%s), want %d (%s)", s.now, lvl, rs, s.level, s.receivers)
 		}
 	}
 
-	// Step 0 escalates once.
-	if got := alerts.EscalationLevel(a, deadline, 0, t0.Add(10*time.Hour)); got != 1 {
-		t.Errorf("step 0 after the deadline: level %d, want 1", got)
+	// A level whose due time is zero (no target) is never reached, nor any after it.
+	onlyFirst := func(level int) time.Time {
+		if level == 1 {
+			return deadline
+		}
+		return time.Time{}
+	}
+	if got := alerts.EscalationLevel(a, onlyFirst, maxLevel, t0.Add(10*time.Hour)); got != 1 {
+		t.Errorf("only level 1 due: level %d, want 1", got)
 	}
 	// No deadline, no escalation.
-	if got := alerts.EscalationLevel(a, time.Time{}, time.Minute, t0.Add(10*time.Hour)); got != 0 {
+	never := func(int) time.Time { return time.Time{} }
+	if got := alerts.EscalationLevel(a, never, maxLevel, t0.Add(10*time.Hour)); got != 0 {
 		t.Errorf("without a deadline: level %d, want 0", got)
+	}
+	if got := alerts.EscalationLevel(a, nil, maxLevel, t0.Add(10*time.Hour)); got != 0 {
+		t.Errorf("without due times: level %d, want 0", got)
+	}
+	// A route with one receiver has nowhere to escalate to.
+	if got := alerts.EscalationLevel(a, due, 0, t0.Add(10*time.Hour)); got != 0 {
+		t.Errorf("one receiver: level %d, want 0", got)
 	}
 	// Acknowledged in time: it never escalates.
 	ackedEarly := a
 	ackedEarly.AckedAt = t0.Add(time.Hour)
-	if got := alerts.EscalationLevel(ackedEarly, deadline, 30*time.Minute, t0.Add(10*time.Hour)); got != 0 {
+	if got := alerts.EscalationLevel(ackedEarly, due, maxLevel, t0.Add(10*time.Hour)); got != 0 {
 		t.Errorf("acknowledged before the deadline: level %d, want 0", got)
 	}
 	// Acknowledged late: it stays where it had got to.
 	ackedLate := a
-	ackedLate.AckedAt = t0.Add(2*time.Hour + 45*time.Minute)
-	if got := alerts.EscalationLevel(ackedLate, deadline, 30*time.Minute, t0.Add(10*time.Hour)); got != 2 {
-		t.Errorf("acknowledged at +2h45m: level %d, want 2", got)
+	ackedLate.AckedAt = t0.Add(2*time.Hour + 15*time.Minute)
+	if got := alerts.EscalationLevel(ackedLate, due, maxLevel, t0.Add(10*time.Hour)); got != 1 {
+		t.Errorf("acknowledged at +2h15m: level %d, want 1", got)
 	}
 	// Not firing: nothing to escalate.
 	pending := a
 	pending.State = alerts.StatePending
-	if got := alerts.EscalationLevel(pending, deadline, 30*time.Minute, t0.Add(10*time.Hour)); got != 0 {
+	if got := alerts.EscalationLevel(pending, due, maxLevel, t0.Add(10*time.Hour)); got != 0 {
 		t.Errorf("pending: level %d, want 0", got)
 	}
 	if got := alerts.Escalated(alerts.RouteSpec{}, 3); len(got) != 0 {

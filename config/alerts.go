@@ -123,3 +123,27 @@ func (c *Config) AlertDeadlines(a alerts.Alert) (response, resolution time.Time,
 	resolution, resolutionTarget = s.Pol.ResolutionDeadline(sev, a.FiredAt)
 	return
 }
+
+// EscalationDue is when an unacknowledged firing alert escalates to the
+// given level (1: its route's second receiver): level 1 at its response
+// deadline, and each further level when the response target has passed
+// again, counted from when the level before was due, on the same calendar.
+// Under Ultimo's P1: 2bh a P1 that fired at 16:30 on a Friday escalates at
+// 10:00 on Monday, again at 12:00 and at 14:00; under a wall-clock target
+// every step is as long as that target. Zero when the alert's policy sets
+// no response target for its severity (it never escalates).
+func (c *Config) EscalationDue(a alerts.Alert, level int) time.Time {
+	due, _, _, _ := c.AlertDeadlines(a)
+	if level < 1 || due.IsZero() {
+		return time.Time{}
+	}
+	pol := c.Service(a.Labels[alerts.LabelService]).Pol
+	for range level - 1 {
+		next, _ := pol.ResponseDeadline(a.Labels[alerts.LabelSeverity], due)
+		if !next.After(due) {
+			return time.Time{}
+		}
+		due = next
+	}
+	return due
+}

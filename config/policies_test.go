@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/slawatch/slawatch/alerts"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -484,5 +485,60 @@ func TestShippedHolidays(t *testing.T) {
 		if f != "controlup.yaml" && n == 0 {
 			t.Errorf("%s: no commented holidays found", f)
 		}
+	}
+}
+
+// TestEscalationDue: escalation steps are counted in the response target's
+// own units on the policy's calendar, each from the step before: a P1 under
+// Ultimo's 2bh that fires late on a Friday escalates on Monday morning and
+// then every two business hours; OpenWeb's wall-clock P1 by the in-hours
+// or the outside-hours target, whichever applies where each step starts. Without a target nothing escalates.
+func TestEscalationDue(t *testing.T) {
+	cfg := loadShipped(t, "ultimo.yaml", "openweb.yaml")
+	ams, ny := mustLoc(t, "Europe/Amsterdam"), mustLoc(t, "America/New_York")
+	fired := func(svc, sev string, at time.Time) alerts.Alert {
+		return alerts.Alert{Labels: map[string]string{alerts.LabelService: svc, alerts.LabelSeverity: sev},
+			State: alerts.StateFiring, StartsAt: at, FiredAt: at}
+	}
+	cases := []struct {
+		name string
+		a    alerts.Alert
+		want []time.Time // levels 1, 2, 3
+	}{
+		{"Ultimo P1 from Friday 16:30", fired("svc-ultimo-saas", "P1", time.Date(2026, 12, 18, 16, 30, 0, 0, ams)), []time.Time{
+			time.Date(2026, 12, 21, 10, 0, 0, 0, ams), time.Date(2026, 12, 21, 12, 0, 0, 0, ams), time.Date(2026, 12, 21, 14, 0, 0, 0, ams)}},
+		// 16:00 + 2bh is 09:30 Monday 28th (Christmas, Boxing Day and the
+		// weekend skipped); the next two steps the same day.
+		{"Ultimo P1 over Christmas", fired("svc-ultimo-saas", "P1", time.Date(2026, 12, 24, 16, 0, 0, 0, ams)), []time.Time{
+			time.Date(2026, 12, 28, 9, 30, 0, 0, ams), time.Date(2026, 12, 28, 11, 30, 0, 0, ams), time.Date(2026, 12, 28, 13, 30, 0, 0, ams)}},
+		// Outside business hours OpenWeb's P1 target is 4 wall hours, and
+		// each step is counted under the regime of the time it starts from.
+		{"OpenWeb P1 on a Saturday night", fired("svc-openweb", "P1", time.Date(2026, 12, 26, 23, 0, 0, 0, ny)), []time.Time{
+			time.Date(2026, 12, 27, 3, 0, 0, 0, ny), time.Date(2026, 12, 27, 7, 0, 0, 0, ny), time.Date(2026, 12, 27, 11, 0, 0, 0, ny)}},
+		// In hours (Monday 15:00) it is 2 wall hours: 17:00 is the end of
+		// the business day, so the next step is counted outside hours.
+		{"OpenWeb P1 on a Monday afternoon", fired("svc-openweb", "P1", time.Date(2026, 12, 28, 15, 0, 0, 0, ny)), []time.Time{
+			time.Date(2026, 12, 28, 17, 0, 0, 0, ny), time.Date(2026, 12, 28, 21, 0, 0, 0, ny), time.Date(2026, 12, 29, 1, 0, 0, 0, ny)}},
+	}
+	for _, tc := range cases {
+		for i, want := range tc.want {
+			if got := cfg.EscalationDue(tc.a, i+1); !got.Equal(want) {
+				t.Errorf("%s: level %d due %v, want %v", tc.name, i+1, got.In(want.Location()), want)
+			}
+		}
+		if first, _, _, _ := cfg.AlertDeadlines(tc.a); !first.Equal(tc.want[0]) {
+			t.Errorf("%s: level 1 is due %v, the response deadline is %v: they must agree", tc.name, tc.want[0], first)
+		}
+	}
+	noTarget := fired("svc-ultimo-saas", "P9", time.Date(2026, 12, 18, 16, 30, 0, 0, ams))
+	unknown := fired("nope", "P1", time.Date(2026, 12, 18, 16, 30, 0, 0, ams))
+	pending := fired("svc-ultimo-saas", "P1", time.Time{})
+	for _, a := range []alerts.Alert{noTarget, unknown, pending} {
+		if got := cfg.EscalationDue(a, 1); !got.IsZero() {
+			t.Errorf("%v: level 1 due %v, want never", a.Labels, got)
+		}
+	}
+	if got := cfg.EscalationDue(cases[0].a, 0); !got.IsZero() {
+		t.Errorf("level 0 due %v, want zero (the first receiver is not an escalation)", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -197,6 +198,9 @@ func (a *alerting) eval(ctx context.Context) {
 	for _, sev := range []string{"P1", "P2", "P3", "P4"} {
 		d.m.alertsFiring.WithLabelValues(sev).Set(float64(firing[sev]))
 	}
+	if f := d.opts.afterEval; f != nil {
+		f(now)
+	}
 }
 
 // syncAcks applies acknowledgements made through the CLI (straight into
@@ -224,9 +228,9 @@ func (a *alerting) reached(al alerts.Alert, now time.Time) (recv []string, route
 	cfgRoutes := a.cfg.Routes
 	a.mu.Unlock()
 	routes = map[string]alerts.RouteSpec{}
-	deadline, step := a.responseDeadline(al)
+	due := a.escalationDue(al)
 	for _, m := range alerts.Route(cfgRoutes, al.Labels) {
-		level := alerts.EscalationLevel(al, deadline, step, now)
+		level := alerts.EscalationLevel(al, due, len(m.Route.Receivers)-1, now)
 		for _, r := range alerts.Escalated(m.Route, level) {
 			if _, dup := routes[r]; !dup {
 				recv = append(recv, r)
@@ -237,16 +241,11 @@ func (a *alerting) reached(al alerts.Alert, now time.Time) (recv []string, route
 	return recv, routes
 }
 
-// responseDeadline is when a firing alert must have been acknowledged: its
-// firing time plus the policy's initial-response target for its severity,
-// on the policy's business calendar. Each further step of the same length
-// escalates one receiver further.
-func (a *alerting) responseDeadline(al alerts.Alert) (time.Time, time.Duration) {
-	deadline, _, _, _ := a.d.cfg.Load().AlertDeadlines(al)
-	if deadline.IsZero() {
-		return time.Time{}, 0
-	}
-	return deadline, deadline.Sub(al.FiredAt)
+// escalationDue gives when the alert escalates to each level, from its
+// service's policy (config.EscalationDue).
+func (a *alerting) escalationDue(al alerts.Alert) func(level int) time.Time {
+	cfg := a.d.cfg.Load()
+	return func(level int) time.Time { return cfg.EscalationDue(al, level) }
 }
 
 // enqueueFiring puts the firing notifications that are due into the
@@ -260,15 +259,23 @@ func (a *alerting) enqueueFiring(ctx context.Context, al alerts.Alert, now time.
 	kinds := a.kinds
 	a.mu.Unlock()
 	since := now.Sub(al.FiredAt)
-	first := map[string]bool{}
-	for _, rt := range routes {
-		first[rt.Receivers[0]] = true
-	}
+	due := a.escalationDue(al)
 	for _, r := range recv {
-		if created, _ := a.enqueue(ctx, al, r, "firing", false, now); created && !first[r] {
-			a.d.m.escalations.Inc()
-			a.d.log.Warn("alert escalated: not acknowledged by its response deadline", "alert", al.Labels[alerts.LabelAlertname],
-				"service", al.Labels[alerts.LabelService], "severity", al.Labels[alerts.LabelSeverity], "to", r)
+		// The first receiver of each route is notified at once; any
+		// further one was reached by escalation.
+		if level := slices.Index(routes[r].Receivers, r); level > 0 {
+			e := alerts.Escalation{Level: level, Receiver: r, Due: due(level), At: now}
+			n := a.notification(al, r, "firing", false, now)
+			created, err := a.d.store.EnqueueEscalation(ctx, n, e)
+			if err != nil {
+				a.d.log.Error("record escalation", "receiver", r, "err", err)
+			} else if created {
+				a.d.m.escalations.Inc()
+				a.d.log.Warn("alert escalated: not acknowledged by its response deadline", "alert", al.Labels[alerts.LabelAlertname],
+					"service", al.Labels[alerts.LabelService], "severity", al.Labels[alerts.LabelSeverity], "to", r, "level", level, "due", e.Due)
+			}
+		} else {
+			_, _ = a.enqueue(ctx, al, r, "firing", false, now)
 		}
 		if rep := routes[r].RepeatInterval; rep > 0 && al.AckedAt.IsZero() && since >= rep {
 			_, _ = a.enqueue(ctx, al, r, fmt.Sprintf("repeat-%d", int(since/rep)), false, now)
@@ -303,22 +310,25 @@ func (a *alerting) saveResolved(ctx context.Context, al alerts.Alert, now time.T
 
 // enqueue writes one notification; it reports whether it was new.
 func (a *alerting) enqueue(ctx context.Context, al alerts.Alert, receiver, kind string, resolved bool, now time.Time) (bool, error) {
+	_, created, err := a.d.store.Enqueue(ctx, a.notification(al, receiver, kind, resolved, now))
+	if err != nil {
+		a.d.log.Error("enqueue notification", "receiver", receiver, "err", err)
+		return false, err
+	}
+	return created, nil
+}
+
+// notification is the outbox row for one message. Its key names the alert,
+// the receiver, the kind of message and the firing (or resolve) it is
+// about, so the same message is one row however often it is enqueued.
+func (a *alerting) notification(al alerts.Alert, receiver, kind string, resolved bool, now time.Time) alerts.Notification {
 	at := al.FiredAt
 	if resolved {
 		at = al.EndsAt
 	}
 	key := fmt.Sprintf("%s/%s/%s/%d/%s", al.Fingerprint(), url.PathEscape(receiver), kind, at.UnixMilli(), al.Labels[alerts.LabelSeverity])
-	n := alerts.Notification{Key: key, Receiver: receiver, Alert: al, Resolved: resolved,
+	return alerts.Notification{Key: key, Receiver: receiver, Alert: al, Resolved: resolved,
 		ExternalURL: statusPageURL(a.d.cfg.Load()), CreatedAt: now}
-	_, created, err := a.d.store.Enqueue(ctx, n)
-	if err != nil {
-		a.d.log.Error("enqueue notification", "receiver", receiver, "err", err)
-		return false, err
-	}
-	if created {
-		a.d.log.Debug("notification queued", "receiver", receiver, "key", key)
-	}
-	return created, nil
 }
 
 // deliver works the outbox once: every due notification is sent; failures
@@ -448,6 +458,14 @@ func (d *Daemon) AckAlert(ctx context.Context, fingerprint, who string) (alerts.
 	a, ok := d.alerting.engine.Get(fingerprint)
 	if !ok {
 		return alerts.Alert{}, store.ErrNotFound
+	}
+	// The engine does not keep escalations; the store does.
+	if stored, err := d.store.Alerts(ctx, store.AlertFilter{}); err == nil {
+		for _, s := range stored {
+			if s.Fingerprint() == fingerprint {
+				a.Escalations = s.Escalations
+			}
+		}
 	}
 	d.log.Info("alert acknowledged", "alert", a.Labels[alerts.LabelAlertname], "service", a.Labels[alerts.LabelService], "by", who,
 		"after", now.Sub(a.FiredAt).Round(time.Second).String())

@@ -41,6 +41,14 @@ type Options struct {
 	// Getenv reads secrets named by the config (tokens, receiver keys);
 	// default os.Getenv.
 	Getenv func(string) string
+
+	// afterEval, when set, is called after each alert evaluation with the
+	// time it judged: tests that move the clock learn from it that an
+	// evaluation at the new time has run.
+	afterEval func(now time.Time)
+	// evalEvery and deliverEvery shorten the alerting cadence in tests
+	// (default alertEvalEvery, deliverEvery).
+	evalEvery, deliverEvery time.Duration
 }
 
 // Daemon is a running slawatch.
@@ -113,6 +121,12 @@ func New(opts Options) (*Daemon, error) {
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
+	}
+	if opts.evalEvery <= 0 {
+		opts.evalEvery = alertEvalEvery
+	}
+	if opts.deliverEvery <= 0 {
+		opts.deliverEvery = deliverEvery
 	}
 	cfg, err := config.Load(opts.ConfigPath)
 	if err != nil {
@@ -252,8 +266,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		every(loopCtx, uptimeEvery, d.refreshUptime)
 	})
-	loops.Go(func() { every(loopCtx, alertEvalEvery, d.alerting.eval) })
-	loops.Go(func() { every(loopCtx, deliverEvery, d.alerting.deliver) })
+	loops.Go(func() { every(loopCtx, d.opts.evalEvery, d.alerting.eval) })
+	loops.Go(func() { every(loopCtx, d.opts.deliverEvery, d.alerting.deliver) })
 
 	d.ready.Store(true)
 	d.log.Info("slawatch started", "listen", ln.Addr().String(), "config", cfg.File,

@@ -47,6 +47,22 @@ CREATE INDEX notifications_due ON notifications (next_ms) WHERE delivered_ms IS 
 CREATE INDEX notifications_sent ON notifications (receiver, alert, delivered_ms);
 `
 
+// escalationsSchema records every escalation: one row per firing of an
+// alert (fingerprint and fired_ms) and receiver it escalated to, so a
+// re-evaluation or a restart records it once.
+const escalationsSchema = `
+CREATE TABLE escalations (
+	id          INTEGER PRIMARY KEY,
+	fingerprint TEXT    NOT NULL,
+	fired_ms    INTEGER NOT NULL,
+	level       INTEGER NOT NULL CHECK (level > 0),
+	receiver    TEXT    NOT NULL,
+	due_ms      INTEGER NOT NULL,
+	at_ms       INTEGER NOT NULL,
+	UNIQUE (fingerprint, fired_ms, receiver)
+);
+`
+
 type alertJSON struct {
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
@@ -173,6 +189,10 @@ func (s *Store) queryAlerts(ctx context.Context, q string, args ...any) ([]alert
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list alerts: %w", classify(err))
 	}
+	rows.Close()
+	if err := s.escalationsOf(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -180,28 +200,102 @@ func (s *Store) queryAlerts(ctx context.Context, q string, args ...any) ([]alert
 // with a key already there is not added again (created is false): a restart
 // or a re-evaluation never pages twice.
 func (s *Store) Enqueue(ctx context.Context, n alerts.Notification) (id int64, created bool, err error) {
-	a, err := json.Marshal(alertJSON{n.Alert.Labels, n.Alert.Annotations, n.Alert.State, n.Alert.StartsAt,
-		n.Alert.FiredAt, n.Alert.EndsAt, n.Alert.AckedAt, n.Alert.AckedBy})
-	if err != nil {
-		return 0, false, err
-	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO notifications (key, receiver, alert, resolved, external_url, created_ms, next_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-			n.Key, n.Receiver, string(a), n.Resolved, n.ExternalURL, ms(n.CreatedAt), ms(n.CreatedAt))
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 1 {
-			created = true
-			id, err = res.LastInsertId()
-		}
+		id, created, err = enqueueTx(ctx, tx, n)
 		return err
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("enqueue notification: %w", err)
 	}
 	return id, created, nil
+}
+
+// EnqueueEscalation writes the notification that escalates an alert to a
+// further receiver together with the record of the escalation, in one
+// transaction: neither exists without the other. Both are idempotent (the
+// notification by its key, the record by alert firing and receiver);
+// created reports whether the escalation is new.
+func (s *Store) EnqueueEscalation(ctx context.Context, n alerts.Notification, e alerts.Escalation) (created bool, err error) {
+	if n.Alert.FiredAt.IsZero() || e.Level < 1 {
+		return false, fmt.Errorf("record escalation of %s to %s: not a firing alert's escalation (level %d)", n.Alert.Fingerprint(), e.Receiver, e.Level)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if _, _, err := enqueueTx(ctx, tx, n); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO escalations (fingerprint, fired_ms, level, receiver, due_ms, at_ms)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint, fired_ms, receiver) DO NOTHING`,
+			n.Alert.Fingerprint(), ms(n.Alert.FiredAt), e.Level, e.Receiver, ms(e.Due), ms(e.At))
+		if err != nil {
+			return err
+		}
+		k, _ := res.RowsAffected()
+		created = k == 1
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("record escalation of %s to %s: %w", n.Alert.Fingerprint(), e.Receiver, err)
+	}
+	return created, nil
+}
+
+func enqueueTx(ctx context.Context, tx *sql.Tx, n alerts.Notification) (id int64, created bool, err error) {
+	a, err := json.Marshal(alertJSON{n.Alert.Labels, n.Alert.Annotations, n.Alert.State, n.Alert.StartsAt,
+		n.Alert.FiredAt, n.Alert.EndsAt, n.Alert.AckedAt, n.Alert.AckedBy})
+	if err != nil {
+		return 0, false, err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO notifications (key, receiver, alert, resolved, external_url, created_ms, next_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		n.Key, n.Receiver, string(a), n.Resolved, n.ExternalURL, ms(n.CreatedAt), ms(n.CreatedAt))
+	if err != nil {
+		return 0, false, err
+	}
+	if k, _ := res.RowsAffected(); k == 1 {
+		id, err = res.LastInsertId()
+		return id, true, err
+	}
+	return 0, false, nil
+}
+
+// escalationsOf fills in the escalations of each alert's current firing,
+// oldest first.
+func (s *Store) escalationsOf(ctx context.Context, as []alerts.Alert) error {
+	idx := map[string]int{}
+	for i, a := range as {
+		if !a.FiredAt.IsZero() {
+			idx[a.Fingerprint()] = i
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	// One query for the lot: escalations are few (a handful per alert).
+	rows, err := s.r.QueryContext(ctx, `SELECT e.fingerprint, e.fired_ms, e.level, e.receiver, e.due_ms, e.at_ms
+		FROM escalations e JOIN alerts a ON a.fingerprint = e.fingerprint AND a.fired_ms = e.fired_ms
+		ORDER BY e.at_ms, e.level`)
+	if err != nil {
+		return fmt.Errorf("list escalations: %w", classify(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var fp string
+		var fired, due, at int64
+		var e alerts.Escalation
+		if err := rows.Scan(&fp, &fired, &e.Level, &e.Receiver, &due, &at); err != nil {
+			return fmt.Errorf("list escalations: %w", err)
+		}
+		i, ok := idx[fp]
+		if !ok || !as[i].FiredAt.Equal(fromMS(fired)) {
+			continue
+		}
+		e.Due, e.At = fromMS(due), fromMS(at)
+		as[i].Escalations = append(as[i].Escalations, e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list escalations: %w", classify(err))
+	}
+	return nil
 }
 
 // DueNotifications returns undelivered notifications due at now, oldest

@@ -134,3 +134,77 @@ func TestAlertsFiredBetween(t *testing.T) {
 		t.Fatalf("fired between = %+v, %v", got, err)
 	}
 }
+
+// An escalation is recorded with its notification, once per firing and
+// receiver however often it is enqueued (re-evaluations, restarts), and is
+// listed with the firing it belongs to, not with a later one.
+func TestEscalationRecords(t *testing.T) {
+	path := tempDB(t)
+	ctx := context.Background()
+	s := openTest(t, path)
+	a := testAlert()
+	if err := s.SaveAlert(ctx, a, t0); err != nil {
+		t.Fatal(err)
+	}
+	due := t0.Add(2 * time.Hour)
+	n := alerts.Notification{Key: "k/lead/firing", Receiver: "lead", Alert: a, CreatedAt: due.Add(time.Second)}
+	e := alerts.Escalation{Level: 1, Receiver: "lead", Due: due, At: due.Add(time.Second)}
+	for i, want := range []bool{true, false} {
+		created, err := s.EnqueueEscalation(ctx, n, e)
+		if err != nil || created != want {
+			t.Fatalf("escalation %d: created=%v err=%v, want created=%v", i, created, err, want)
+		}
+	}
+	// Level 2, enqueued again after a restart: still one record each.
+	s.Close()
+	s = openTest(t, path)
+	n2 := alerts.Notification{Key: "k/manager/firing", Receiver: "manager", Alert: a, CreatedAt: due.Add(2 * time.Hour)}
+	e2 := alerts.Escalation{Level: 2, Receiver: "manager", Due: due.Add(2 * time.Hour), At: due.Add(2*time.Hour + time.Second)}
+	for range 2 {
+		if _, err := s.EnqueueEscalation(ctx, n2, e2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EnqueueEscalation(ctx, n, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The notifications went to the outbox with them, once each.
+	due2, err := s.DueNotifications(ctx, due.Add(3*time.Hour), 10)
+	if err != nil || len(due2) != 2 || due2[0].Receiver != "lead" || due2[1].Receiver != "manager" {
+		t.Fatalf("outbox = %+v, %v; want one notification to lead and one to manager", due2, err)
+	}
+	got, err := s.Alerts(ctx, AlertFilter{})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("alerts = %+v, %v", got, err)
+	}
+	want := []alerts.Escalation{e, e2}
+	if es := got[0].Escalations; len(es) != 2 || es[0] != want[0] || es[1] != want[1] {
+		t.Fatalf("escalations = %+v, want %+v", es, want)
+	}
+	// Reports see them too.
+	if fired, err := s.AlertsFiredBetween(ctx, "portal", t0, t0.Add(time.Hour)); err != nil || len(fired) != 1 || len(fired[0].Escalations) != 2 {
+		t.Fatalf("fired between = %+v, %v", fired, err)
+	}
+
+	// The alert resolves and fires again: the new firing has no escalations yet.
+	a.State, a.EndsAt = alerts.StateResolved, t0.Add(5*time.Hour)
+	if err := s.SaveAlert(ctx, a, a.EndsAt); err != nil {
+		t.Fatal(err)
+	}
+	a.State, a.EndsAt, a.StartsAt, a.FiredAt = alerts.StateFiring, time.Time{}, t0.Add(6*time.Hour), t0.Add(6*time.Hour)
+	if err := s.SaveAlert(ctx, a, a.FiredAt); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Alerts(ctx, AlertFilter{}); err != nil || len(got) != 1 || len(got[0].Escalations) != 0 {
+		t.Fatalf("re-fired alert = %+v, %v; want no escalations", got, err)
+	}
+	// An escalation of a firing that has none is refused, not half-written.
+	pending := a
+	pending.FiredAt = time.Time{}
+	if _, err := s.EnqueueEscalation(ctx, alerts.Notification{Key: "x", Receiver: "lead", Alert: pending}, e); err == nil {
+		t.Fatal("escalation of an alert that never fired was accepted")
+	}
+	if rows, _ := s.NotificationsByKeyPrefix(ctx, "x"); len(rows) != 0 {
+		t.Fatalf("refused escalation left a notification: %+v", rows)
+	}
+}

@@ -174,6 +174,8 @@ CREATE TABLE backup_checks (
 `,
 	// 4: alerts and the notification outbox (schema beside its code, alerts.go).
 	alertsSchema,
+	// 5: escalations, each a record of its own (alerts.go).
+	escalationsSchema,
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -21,6 +21,7 @@ func TestReleasedMigrationsUnchanged(t *testing.T) {
 		2: "874efb144f6357ae4f25803d898c84f8ae9d13dc05409a41951eddb865ac4f11",
 		3: "0f8725bb7f9ff80e73ee1a3b02b967c0e5c1a97e26458a7c441c32fc8752ad99",
 		4: "97f544fb091afcd2f3ab348663c3e0e9709d4044cd15b1bb41a82a4a11404086",
+		5: "e2b87d37758416c36f06fdcfb31bef906535cd336980e020b47d3b59cd76eaa2",
 	}
 	for v := 1; v < len(released) && v <= len(migrations); v++ {
 		sum := sha256.Sum256([]byte(migrations[v-1]))

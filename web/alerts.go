@@ -30,6 +30,18 @@ type AlertJSON struct {
 	ResolutionTarget   string     `json:"resolution_target,omitempty"`
 	ResolutionDeadline *time.Time `json:"resolution_deadline"`
 	ResolutionMet      *bool      `json:"resolution_met"`
+	// Escalations are the steps the alert took up its routes because it
+	// was not acknowledged in time, oldest first ([] when none).
+	Escalations []EscalationJSON `json:"escalations"`
+}
+
+// EscalationJSON is one escalation: the alert was not acknowledged by due,
+// so receiver (level receivers down its route) was notified at at.
+type EscalationJSON struct {
+	Level    int       `json:"level"`
+	Receiver string    `json:"receiver"`
+	Due      time.Time `json:"due"`
+	At       time.Time `json:"at"`
 }
 
 // Deadlines are an alert's response and resolution deadlines and targets.
@@ -73,7 +85,11 @@ func opt(t time.Time) *time.Time {
 // NewAlertJSON converts an alert.
 func NewAlertJSON(a alerts.Alert) AlertJSON {
 	j := AlertJSON{Fingerprint: a.Fingerprint(), State: a.State, Labels: a.Labels, Annotations: a.Annotations,
-		StartsAt: a.StartsAt, FiredAt: opt(a.FiredAt), EndsAt: opt(a.EndsAt), AckedAt: opt(a.AckedAt), AckedBy: a.AckedBy}
+		StartsAt: a.StartsAt, FiredAt: opt(a.FiredAt), EndsAt: opt(a.EndsAt), AckedAt: opt(a.AckedAt), AckedBy: a.AckedBy,
+		Escalations: make([]EscalationJSON, 0, len(a.Escalations))}
+	for _, e := range a.Escalations {
+		j.Escalations = append(j.Escalations, EscalationJSON{Level: e.Level, Receiver: e.Receiver, Due: e.Due, At: e.At})
+	}
 	if !a.AckedAt.IsZero() && !a.FiredAt.IsZero() {
 		s := a.AckedAt.Sub(a.FiredAt).Seconds()
 		j.TimeToAcknowledgeSecs = &s

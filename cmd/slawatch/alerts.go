@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -57,18 +58,26 @@ func alertsList(e *env, args []string) int {
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FINGERPRINT\tSEVERITY\tSTATE\tSINCE\tACKED\tSUMMARY")
+	fmt.Fprintln(tw, "FINGERPRINT\tSEVERITY\tSTATE\tSINCE\tACKED\tESCALATED TO\tSUMMARY")
 	for _, a := range as {
 		acked := "-"
 		if !a.AckedAt.IsZero() {
 			acked = "by " + a.AckedBy
 		}
+		escalated := "-"
+		if len(a.Escalations) > 0 {
+			var to []string
+			for _, e := range a.Escalations {
+				to = append(to, e.Receiver+" "+e.At.Format(time.RFC3339))
+			}
+			escalated = strings.Join(to, ", ")
+		}
 		state := a.State
 		if state == alerts.StateResolved {
 			state += " " + a.EndsAt.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Fingerprint(), a.Labels[alerts.LabelSeverity], state,
-			a.StartsAt.Format(time.RFC3339), acked, a.Annotations[alerts.AnnotationSummary])
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Fingerprint(), a.Labels[alerts.LabelSeverity], state,
+			a.StartsAt.Format(time.RFC3339), acked, escalated, a.Annotations[alerts.AnnotationSummary])
 	}
 	tw.Flush()
 	return exitOK

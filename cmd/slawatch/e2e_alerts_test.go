@@ -322,6 +322,43 @@ func TestE2EAlertRepeatEscalateAck(t *testing.T) {
 	if l := rep.Responsiveness[0]; l.Severity != "P1" || l.Incidents != 1 || l.Acknowledged != 1 || l.ResponseMissed != 1 || l.Resolved != 1 || l.ResponseTarget != "4s" {
 		t.Errorf("P1 line = %+v, want one incident, acknowledged late, resolved, target 4s", l)
 	}
+
+	// The escalation is a record of its own, shown with the alert.
+	out.Reset()
+	if rc := e.main([]string{"alerts", "list", "--config", cfg, "--format", "json"}); rc != 0 {
+		t.Fatalf("alerts list: exit %d: %s", rc, errb.String())
+	}
+	var listed []struct {
+		Fingerprint string `json:"fingerprint"`
+		Escalations []struct {
+			Level    int       `json:"level"`
+			Receiver string    `json:"receiver"`
+			Due      time.Time `json:"due"`
+			At       time.Time `json:"at"`
+		} `json:"escalations"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &listed); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, a := range listed {
+		if a.Fingerprint != fp {
+			continue
+		}
+		found = true
+		if len(a.Escalations) != 1 || a.Escalations[0].Receiver != "second" || a.Escalations[0].Level != 1 ||
+			a.Escalations[0].At.Before(a.Escalations[0].Due) {
+			t.Errorf("escalations of the P1 = %+v, want one to second, at or after its due time", a.Escalations)
+		}
+	}
+	if !found {
+		t.Errorf("alerts list lacks the resolved P1 %s: %s", fp, out.String())
+	}
+	out.Reset()
+	if rc := e.main([]string{"alerts", "list", "--config", cfg}); rc != 0 || !strings.Contains(out.String(), "ESCALATED TO") ||
+		!strings.Contains(out.String(), "second ") {
+		t.Errorf("alerts list text (exit %d) does not show the escalation to second:\n%s", rc, out.String())
+	}
 }
 
 // AlertView is an alert in /api/v1/alerts.
