@@ -145,6 +145,12 @@ func DecodeRecord(data []byte) (Record, error) {
 	return rec, err
 }
 
+// Record times lie in [minRecordTime, maxRecordTime).
+var (
+	minRecordTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxRecordTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 func decodeRecord(data []byte) (Record, error) {
 	var fields map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -177,6 +183,12 @@ func decodeRecord(data []byte) (Record, error) {
 	}
 	if rec.Time, err = time.Parse(time.RFC3339, s); err != nil {
 		return Record{}, fmt.Errorf("time: %s is not RFC 3339, like \"2026-10-21T02:00:00Z\"", quoteValue(s))
+	}
+	// A zero or pre-1970 time is a placeholder or a typo (0026 for 2026),
+	// and one past 9998 cannot be shown as JSON in every zone; refusing it
+	// here names the record instead of failing the whole listing's write.
+	if rec.Time.Before(minRecordTime) || !rec.Time.Before(maxRecordTime) {
+		return Record{}, fmt.Errorf("time: %s is outside the years 1970 to 9998", quoteValue(s))
 	}
 
 	if raw, ok := fields["status"]; ok && !isNull(raw) {

@@ -238,9 +238,10 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 // constant time so the comparison leaks nothing of the tokens.
 func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" is as good.
 		const prefix = "Bearer "
 		h := r.Header.Get("Authorization")
-		if !strings.HasPrefix(h, prefix) {
+		if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="slawatch"`)
 			writeError(w, http.StatusUnauthorized, "missing bearer token")
 			return
@@ -449,6 +450,13 @@ func (s *Server) pathID(w http.ResponseWriter, r *http.Request, what string) (in
 }
 
 func (s *Server) internal(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, context.Canceled) {
+		// The client went away: nothing is wrong here, and nobody reads
+		// the answer.
+		s.opts.Logger.Debug(what+": client gone", "err", err)
+		writeError(w, http.StatusServiceUnavailable, what+": request cancelled")
+		return
+	}
 	s.opts.Logger.Error(what, "err", err)
 	writeError(w, http.StatusInternalServerError, what+": "+err.Error())
 }

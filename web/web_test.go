@@ -367,6 +367,16 @@ func validWrites(outage, window int64) []writeCall {
 	}
 }
 
+// The auth scheme is case-insensitive (RFC 9110 §11.1); the token is not.
+func TestBearerSchemeAnyCase(t *testing.T) {
+	e := newEnv(t)
+	for _, scheme := range []string{"bearer ", "BEARER ", "bEaReR "} {
+		if r := e.do("POST", "/-/reload", scheme+testToken, ""); r.code != http.StatusOK {
+			t.Errorf("%q: %d %s, want 200", scheme, r.code, r.body)
+		}
+	}
+}
+
 func TestWritesNeedToken(t *testing.T) {
 	e := newEnv(t)
 	outage := e.seedOutage(testNow.Add(-48*time.Hour), 10*time.Minute)
