@@ -40,6 +40,9 @@ type Deadlines func(a Alert) (response, resolution time.Time, responseTarget, re
 //     needed no response: it is not missed, and in time only if it was
 //     acknowledged in time. An open, unacknowledged alert not yet due is
 //     neither in time nor missed.
+//   - Escalated: the alert has at least one escalation (Escalations) whose
+//     At is not after now, however many it has; the count does not depend
+//     on the deadlines dl gives, only on the escalations recorded.
 //   - Resolved: State is resolved with a non-zero EndsAt (not after now).
 //     Resolved in time: EndsAt at or before the resolution deadline, or any
 //     time without one. Resolution missed: there is a resolution deadline
@@ -129,6 +132,9 @@ func Responsiveness(as []Alert, dl Deadlines, from, to, now time.Time) uptime.Re
 			if d := since(fired, answered); !t.hasResp || d > t.worstResp {
 				t.worstResp, t.hasResp = d, true
 			}
+		}
+		if slices.ContainsFunc(a.Escalations, func(e Escalation) bool { return !e.At.After(now) }) {
+			l.Escalated++
 		}
 	}
 

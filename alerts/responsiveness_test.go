@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,15 @@ func alert(sev string, fired, acked, ended time.Time) alerts.Alert {
 
 var never time.Time
 
+// escalated is a with an escalation at each of ats, one level further up
+// its route each, due at ats[0] (its response deadline).
+func escalated(a alerts.Alert, ats ...time.Time) alerts.Alert {
+	for i, at := range ats {
+		a.Escalations = append(a.Escalations, alerts.Escalation{Level: i + 1, Receiver: fmt.Sprintf("level-%d", i+1), Due: ats[0], At: at})
+	}
+	return a
+}
+
 // lineText is a line in one comparable string: counts, worst cases and
 // targets.
 func lineText(l uptime.ResponseLine) string {
@@ -76,8 +86,8 @@ func lineText(l uptime.ResponseLine) string {
 		}
 		return (time.Duration(*p * float64(time.Second))).String()
 	}
-	return fmt.Sprintf("%s n=%d ack=%d/%d missed=%d res=%d/%d missed=%d worst=%s/%s targets=%q/%q",
-		l.Severity, l.Incidents, l.AcknowledgedInTime, l.Acknowledged, l.ResponseMissed,
+	return fmt.Sprintf("%s n=%d ack=%d/%d missed=%d esc=%d res=%d/%d missed=%d worst=%s/%s targets=%q/%q",
+		l.Severity, l.Incidents, l.AcknowledgedInTime, l.Acknowledged, l.ResponseMissed, l.Escalated,
 		l.ResolvedInTime, l.Resolved, l.ResolutionMissed,
 		worst(l.WorstResponseSeconds), worst(l.WorstResolutionSeconds), l.ResponseTarget, l.ResolutionTarget)
 }
@@ -95,54 +105,54 @@ func TestResponsiveness(t *testing.T) {
 		{
 			name: "acknowledged and resolved in time",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), oct(11, 0), oct(13, 0))},
-			want: []string{`P1 n=1 ack=1/1 missed=0 res=1/1 missed=0 worst=1h0m0s/3h0m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=1/1 missed=0 esc=0 res=1/1 missed=0 worst=1h0m0s/3h0m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "acknowledged at the deadline exactly, resolved at it exactly",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), oct(12, 0), oct(18, 0))},
-			want: []string{`P1 n=1 ack=1/1 missed=0 res=1/1 missed=0 worst=2h0m0s/8h0m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=1/1 missed=0 esc=0 res=1/1 missed=0 worst=2h0m0s/8h0m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "acknowledged a second late, resolved late",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), oct(12, 0).Add(time.Second), oct(18, 30))},
-			want: []string{`P1 n=1 ack=0/1 missed=1 res=0/1 missed=1 worst=2h0m1s/8h30m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=0/1 missed=1 esc=0 res=0/1 missed=1 worst=2h0m1s/8h30m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "never acknowledged, open, before the deadline",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), never, never)},
 			now:  oct(11, 30),
-			want: []string{`P1 n=1 ack=0/0 missed=0 res=0/0 missed=0 worst=-/1h30m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=0/0 missed=0 esc=0 res=0/0 missed=0 worst=-/1h30m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "never acknowledged, open, after the response deadline",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), never, never)},
 			now:  oct(15, 0),
-			want: []string{`P1 n=1 ack=0/0 missed=1 res=0/0 missed=0 worst=5h0m0s/5h0m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=0/0 missed=1 esc=0 res=0/0 missed=0 worst=5h0m0s/5h0m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "never acknowledged, open at the report's time, past both deadlines",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), never, never)},
-			want: []string{`P1 n=1 ack=0/0 missed=1 res=0/0 missed=1 worst=671h0m0s/671h0m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=0/0 missed=1 esc=0 res=0/0 missed=1 worst=671h0m0s/671h0m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "never acknowledged, resolved before the response deadline: no response needed",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), never, oct(10, 20))},
-			want: []string{`P1 n=1 ack=0/0 missed=0 res=1/1 missed=0 worst=-/20m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=0/0 missed=0 esc=0 res=1/1 missed=0 worst=-/20m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "never acknowledged, resolved after the response deadline",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), never, oct(14, 0))},
-			want: []string{`P1 n=1 ack=0/0 missed=1 res=1/1 missed=0 worst=4h0m0s/4h0m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=0/0 missed=1 esc=0 res=1/1 missed=0 worst=4h0m0s/4h0m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "acknowledged late while cooling, after resolving in time: not missed, not in time",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), oct(12, 30), oct(11, 0))},
-			want: []string{`P1 n=1 ack=0/1 missed=0 res=1/1 missed=0 worst=1h0m0s/1h0m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=0/1 missed=0 esc=0 res=1/1 missed=0 worst=1h0m0s/1h0m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "acknowledged while pending counts as at once",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), oct(9, 59), oct(10, 30))},
-			want: []string{`P1 n=1 ack=1/1 missed=0 res=1/1 missed=0 worst=0s/30m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=1/1 missed=0 esc=0 res=1/1 missed=0 worst=0s/30m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "resolved state without an end counts as open",
@@ -152,13 +162,61 @@ func TestResponsiveness(t *testing.T) {
 				return a
 			}()},
 			now:  oct(20, 0),
-			want: []string{`P1 n=1 ack=1/1 missed=0 res=0/0 missed=1 worst=5m0s/10h0m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=1/1 missed=0 esc=0 res=0/0 missed=1 worst=5m0s/10h0m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "acknowledged and resolved after the report's time: not yet",
 			as:   []alerts.Alert{alert("P1", oct(10, 0), oct(11, 0), oct(13, 0))},
 			now:  oct(10, 30),
-			want: []string{`P1 n=1 ack=0/0 missed=0 res=0/0 missed=0 worst=-/30m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=1 ack=0/0 missed=0 esc=0 res=0/0 missed=0 worst=-/30m0s targets="2h"/"8h"`},
+		},
+		{
+			name: "escalated at its response deadline, acknowledged late",
+			as:   []alerts.Alert{escalated(alert("P1", oct(10, 0), oct(12, 30), oct(13, 0)), oct(12, 0))},
+			want: []string{`P1 n=1 ack=0/1 missed=1 esc=1 res=1/1 missed=0 worst=2h30m0s/3h0m0s targets="2h"/"8h"`},
+		},
+		{
+			name: "escalated twice: counts once",
+			as:   []alerts.Alert{escalated(alert("P1", oct(10, 0), never, oct(15, 0)), oct(12, 0), oct(14, 0))},
+			want: []string{`P1 n=1 ack=0/0 missed=1 esc=1 res=1/1 missed=0 worst=5h0m0s/5h0m0s targets="2h"/"8h"`},
+		},
+		{
+			name: "escalated at the report's time exactly",
+			as:   []alerts.Alert{escalated(alert("P1", oct(10, 0), never, never), oct(12, 0))},
+			now:  oct(12, 0),
+			want: []string{`P1 n=1 ack=0/0 missed=0 esc=1 res=0/0 missed=0 worst=-/2h0m0s targets="2h"/"8h"`},
+		},
+		{
+			name: "escalation after the report's time: not yet escalated",
+			as:   []alerts.Alert{escalated(alert("P1", oct(10, 0), never, never), oct(12, 0))},
+			now:  oct(11, 59),
+			want: []string{`P1 n=1 ack=0/0 missed=0 esc=0 res=0/0 missed=0 worst=-/1h59m0s targets="2h"/"8h"`},
+		},
+		{
+			name: "the second escalation after the report's time: escalated once",
+			as:   []alerts.Alert{escalated(alert("P1", oct(10, 0), never, never), oct(12, 0), oct(14, 0))},
+			now:  oct(13, 0),
+			want: []string{`P1 n=1 ack=0/0 missed=1 esc=1 res=0/0 missed=0 worst=3h0m0s/3h0m0s targets="2h"/"8h"`},
+		},
+		{
+			name: "escalated incidents per severity, among others that were not",
+			as: []alerts.Alert{
+				escalated(alert("P1", oct(10, 0), oct(12, 10), oct(13, 0)), oct(12, 0)),
+				alert("P1", oct(14, 0), oct(14, 5), oct(15, 0)),
+				escalated(alert("P2", oct(10, 0), never, oct(20, 0)), oct(14, 0), oct(16, 0), oct(18, 0)),
+				escalated(alert("P2", oct(11, 0), oct(16, 0), oct(17, 0)), oct(15, 0)),
+				alert("P2", oct(12, 0), oct(12, 30), oct(13, 0)),
+			},
+			want: []string{
+				`P1 n=2 ack=1/2 missed=1 esc=1 res=2/2 missed=0 worst=2h10m0s/3h0m0s targets="2h"/"8h"`,
+				`P2 n=3 ack=1/2 missed=2 esc=2 res=3/3 missed=0 worst=10h0m0s/10h0m0s targets="4h"/""`,
+			},
+		},
+		{
+			name: "escalations count without deadlines too",
+			noDL: true,
+			as:   []alerts.Alert{escalated(alert("P3", oct(10, 0), oct(13, 0), oct(14, 0)), oct(12, 0))},
+			want: []string{`P3 n=1 ack=1/1 missed=0 esc=1 res=1/1 missed=0 worst=3h0m0s/4h0m0s targets=""/""`},
 		},
 		{
 			name: "no targets: any acknowledgement and resolution is in time, nothing is missed",
@@ -167,7 +225,7 @@ func TestResponsiveness(t *testing.T) {
 				alert("P1", oct(10, 0), oct(20, 0), oct(23, 0)),
 				alert("P1", oct(11, 0), never, never),
 			},
-			want: []string{`P1 n=2 ack=1/1 missed=0 res=1/1 missed=0 worst=10h0m0s/670h0m0s targets=""/""`},
+			want: []string{`P1 n=2 ack=1/1 missed=0 esc=0 res=1/1 missed=0 worst=10h0m0s/670h0m0s targets=""/""`},
 		},
 		{
 			name: "a severity without a response target, one without a resolution target",
@@ -178,8 +236,8 @@ func TestResponsiveness(t *testing.T) {
 				alert("P3", oct(11, 0), oct(12, 0), never),      // open: past 3 days at the report's time
 			},
 			want: []string{
-				`P2 n=2 ack=0/1 missed=2 res=1/1 missed=0 worst=669h0m0s/669h0m0s targets="4h"/""`,
-				`P3 n=2 ack=1/1 missed=0 res=0/1 missed=2 worst=1h0m0s/670h0m0s targets=""/"3d"`,
+				`P2 n=2 ack=0/1 missed=2 esc=0 res=1/1 missed=0 worst=669h0m0s/669h0m0s targets="4h"/""`,
+				`P3 n=2 ack=1/1 missed=0 esc=0 res=0/1 missed=2 worst=1h0m0s/670h0m0s targets=""/"3d"`,
 			},
 		},
 		{
@@ -198,9 +256,9 @@ func TestResponsiveness(t *testing.T) {
 				}(),
 			},
 			want: []string{
-				`P1 n=2 ack=1/2 missed=1 res=1/2 missed=1 worst=3h0m0s/9h0m0s targets="2h"/"8h"`,
-				`P2 n=1 ack=1/1 missed=0 res=1/1 missed=0 worst=1h0m0s/3h0m0s targets="4h"/""`,
-				`P4 n=1 ack=1/1 missed=0 res=1/1 missed=0 worst=1h0m0s/2h0m0s targets=""/""`,
+				`P1 n=2 ack=1/2 missed=1 esc=0 res=1/2 missed=1 worst=3h0m0s/9h0m0s targets="2h"/"8h"`,
+				`P2 n=1 ack=1/1 missed=0 esc=0 res=1/1 missed=0 worst=1h0m0s/3h0m0s targets="4h"/""`,
+				`P4 n=1 ack=1/1 missed=0 esc=0 res=1/1 missed=0 worst=1h0m0s/2h0m0s targets=""/""`,
 			},
 		},
 		{
@@ -212,7 +270,7 @@ func TestResponsiveness(t *testing.T) {
 				alert("P1", novStart.Add(-time.Nanosecond), novStart.Add(time.Hour-time.Nanosecond), novStart.Add(2*time.Hour-time.Nanosecond)),
 				{Labels: map[string]string{alerts.LabelSeverity: "P1"}, State: alerts.StatePending, StartsAt: oct(10, 0)},
 			},
-			want: []string{`P1 n=2 ack=2/2 missed=0 res=2/2 missed=0 worst=1h0m0s/2h0m0s targets="2h"/"8h"`},
+			want: []string{`P1 n=2 ack=2/2 missed=0 esc=0 res=2/2 missed=0 worst=1h0m0s/2h0m0s targets="2h"/"8h"`},
 		},
 		{
 			name: "fired after the report's time: not yet an incident",
@@ -221,7 +279,7 @@ func TestResponsiveness(t *testing.T) {
 				alert("P2", oct(12, 0), never, never),
 			},
 			now:  oct(11, 0),
-			want: []string{`P2 n=1 ack=0/0 missed=0 res=0/0 missed=0 worst=-/1h0m0s targets="4h"/""`},
+			want: []string{`P2 n=1 ack=0/0 missed=0 esc=0 res=0/0 missed=0 worst=-/1h0m0s targets="4h"/""`},
 		},
 		{
 			name:   "no incidents",
@@ -271,7 +329,7 @@ func TestResponsivenessDistinctTargets(t *testing.T) {
 	b.Labels["service"] = "api"
 	c := alert("P1", oct(15, 0), oct(15, 30), oct(16, 0))
 	got := alerts.Responsiveness([]alerts.Alert{b, a, c}, dl, octStart, novStart, reportAt)
-	want := `P1 n=3 ack=3/3 missed=0 res=3/3 missed=0 worst=3h0m0s/4h0m0s targets="2bh, 4bh"/"5bd"`
+	want := `P1 n=3 ack=3/3 missed=0 esc=0 res=3/3 missed=0 worst=3h0m0s/4h0m0s targets="2bh, 4bh"/"5bd"`
 	if len(got) != 1 || lineText(got[0]) != want {
 		t.Errorf("got %v\nwant %s", got, want)
 	}
@@ -302,7 +360,7 @@ func TestResponsivenessCallsDeadlinesPerIncident(t *testing.T) {
 // The lines go into a report and render in every format.
 func TestResponsivenessInReport(t *testing.T) {
 	as := []alerts.Alert{
-		alert("P1", oct(10, 0), oct(12, 30), oct(16, 0)),
+		escalated(alert("P1", oct(10, 0), oct(12, 30), oct(16, 0)), oct(12, 0)), // acknowledged after escalating
 		alert("P1", oct(20, 0), oct(20, 10), oct(21, 0)),
 		alert("P2", oct(10, 0), oct(11, 0), oct(13, 0)),
 	}
@@ -317,8 +375,8 @@ func TestResponsivenessInReport(t *testing.T) {
 	}
 	for _, s := range []string{
 		"\nResponsiveness (3 incidents)\n",
-		"  P1        2          1/2          1                2h30m           2/2               0                  6h                response 2h; resolution 8h\n",
-		"  P2        1          1/1          0                1h              1/1               0                  3h                response 4h\n",
+		"  P1        2          1/2          1                1          2h30m           2/2               0                  6h                response 2h; resolution 8h\n",
+		"  P2        1          1/1          0                0          1h              1/1               0                  3h                response 4h\n",
 	} {
 		if !strings.Contains(text.String(), s) {
 			t.Errorf("text lacks %q:\n%s", s, text.String())
@@ -336,7 +394,8 @@ func TestResponsivenessInReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(back.Responsiveness) != 2 || back.Responsiveness[0]["worst_response_seconds"] != 9000.0 ||
-		back.Responsiveness[1]["resolution_target"] != nil || back.Responsiveness[0]["response_missed"] != 1.0 {
+		back.Responsiveness[1]["resolution_target"] != nil || back.Responsiveness[0]["response_missed"] != 1.0 ||
+		back.Responsiveness[0]["escalated"] != 1.0 || back.Responsiveness[1]["escalated"] != 0.0 {
 		t.Errorf("json responsiveness %v", back.Responsiveness)
 	}
 
@@ -348,13 +407,19 @@ func TestResponsivenessInReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, row := range rows {
+	// escalated is the last column, after the ones that were there before it.
+	header := rows[0]
+	if last := header[len(header)-1]; last != "escalated" {
+		t.Errorf("csv: last column %q, want escalated", last)
+	}
+	sev := slices.Index(header, "severity")
+	var esc []string
+	for _, row := range rows[1:] {
 		if row[0] == "response" {
-			n++
+			esc = append(esc, row[sev]+"="+row[len(row)-1])
 		}
 	}
-	if n != 2 {
-		t.Errorf("%d csv response rows, want 2", n)
+	if strings.Join(esc, " ") != "P1=1 P2=0" {
+		t.Errorf("csv response rows: escalated %v, want P1=1 P2=0", esc)
 	}
 }

@@ -130,6 +130,11 @@ type ResponseLine struct {
 	// its response deadline needed no response and is not missed; one
 	// still open and unacknowledged before its deadline is not yet due.
 	ResponseMissed int `json:"response_missed"`
+	// Escalated counts the incidents that escalated (stepped up their
+	// route to a further receiver because nobody acknowledged them by their
+	// response deadline) at least once by the report's time; an incident
+	// that escalated several times counts once.
+	Escalated int `json:"escalated"`
 	// Resolved counts the incidents resolved (by the report's time);
 	// ResolvedInTime those resolved by their resolution deadline, or at any
 	// time when there is no resolution target; ResolutionMissed those with
@@ -298,6 +303,10 @@ func Daily(in Input) []DailyPoint {
 //	response_target, resolution_target
 //	                        the policy's targets for the severity as written (2bh); empty
 //	                        without one
+//	escalated               incidents that escalated (passed up their route to a further
+//	                        receiver, unacknowledged past their response deadline) at least
+//	                        once by the report's time; the last column, so the others keep
+//	                        their positions
 //
 // A text cell (service, sla, cause, probe, reasons, names, set, targets) that begins with
 // = + - @ or a tab is prefixed with ' so spreadsheets do not run it as a
@@ -854,11 +863,11 @@ func backupNotes(r Report) []string {
 
 // responseCells is a responsiveness line for a table: severity,
 // incidents, acknowledged in time (of all incidents), response missed,
-// worst response, resolved in time (of all incidents), resolution missed,
-// worst resolution, targets.
+// escalated, worst response, resolved in time (of all incidents),
+// resolution missed, worst resolution, targets.
 func responseCells(l ResponseLine) []string {
 	return []string{l.Severity, strconv.Itoa(l.Incidents),
-		outOf(l.AcknowledgedInTime, l.Incidents), strconv.Itoa(l.ResponseMissed), worstText(l.WorstResponseSeconds),
+		outOf(l.AcknowledgedInTime, l.Incidents), strconv.Itoa(l.ResponseMissed), strconv.Itoa(l.Escalated), worstText(l.WorstResponseSeconds),
 		outOf(l.ResolvedInTime, l.Incidents), strconv.Itoa(l.ResolutionMissed), worstText(l.WorstResolutionSeconds),
 		responseTargets(l)}
 }
@@ -911,6 +920,7 @@ func responseNotes(r Report) []string {
 	return []string{
 		"Incidents are the alerts that fired in " + period + ". Acknowledged and resolved in time are out of all incidents, " +
 			"against the policy's targets for the severity; without a target any acknowledgement or resolution is in time.",
+		"Escalated incidents went unacknowledged past their response deadline and were passed to the route's next receiver.",
 		"Worst cases count an alert still open, or unacknowledged past its response deadline, up to the report's time.",
 	}
 }
@@ -1104,7 +1114,7 @@ func textReport(buf *bytes.Buffer, r Report, title string, opts RenderOptions) {
 
 	if len(r.Responsiveness) > 0 {
 		fmt.Fprintf(buf, "\nResponsiveness (%s)\n", responseIncidents(r))
-		rows := [][]string{{"SEVERITY", "INCIDENTS", "ACK IN TIME", "RESPONSE MISSED", "WORST RESPONSE",
+		rows := [][]string{{"SEVERITY", "INCIDENTS", "ACK IN TIME", "RESPONSE MISSED", "ESCALATED", "WORST RESPONSE",
 			"RESOLVED IN TIME", "RESOLUTION MISSED", "WORST RESOLUTION", "TARGETS"}}
 		for _, l := range r.Responsiveness {
 			rows = append(rows, responseCells(l))
@@ -1343,8 +1353,8 @@ func mdReport(buf *bytes.Buffer, r Report, h, title string, opts RenderOptions) 
 			}
 			rows = append(rows, cells)
 		}
-		mdTable(buf, []string{"Severity", "Incidents", "Ack in time", "Response missed", "Worst response",
-			"Resolved in time", "Resolution missed", "Worst resolution", "Targets"}, "lrrrrrrrl", rows)
+		mdTable(buf, []string{"Severity", "Incidents", "Ack in time", "Response missed", "Escalated", "Worst response",
+			"Resolved in time", "Resolution missed", "Worst resolution", "Targets"}, "lrrrrrrrrl", rows)
 		buf.WriteString("\n" + strings.Join(responseNotes(r), " ") + "\n")
 	}
 }
@@ -1387,6 +1397,7 @@ var csvHeader = []string{
 	"incidents", "acknowledged", "acknowledged_in_time", "response_missed",
 	"resolved", "resolved_in_time", "resolution_missed",
 	"worst_response_seconds", "worst_resolution_seconds", "response_target", "resolution_target",
+	"escalated", // last, so the columns before it keep their positions
 }
 
 // csvCol is the index of each column, so rows are filled by name.
@@ -1505,6 +1516,7 @@ func responseRow(r Report, l ResponseLine) csvRow {
 	}
 	row.text("response_target", l.ResponseTarget)
 	row.text("resolution_target", l.ResolutionTarget)
+	row.set("escalated", strconv.Itoa(l.Escalated))
 	return row
 }
 

@@ -99,7 +99,7 @@ type htmlBackup struct {
 
 type htmlResponse struct {
 	Severity, AckInTime, WorstResponse, ResolvedInTime, WorstResolution, Targets string
-	Incidents, ResponseMissed, ResolutionMissed                                  int
+	Incidents, ResponseMissed, Escalated, ResolutionMissed                       int
 }
 
 type htmlSummaryRow struct {
@@ -275,6 +275,7 @@ func htmlReportOf(r Report, opts RenderOptions, daily []DailyPoint) htmlReport {
 			Incidents:        l.Incidents,
 			AckInTime:        outOf(l.AcknowledgedInTime, l.Incidents),
 			ResponseMissed:   l.ResponseMissed,
+			Escalated:        l.Escalated,
 			WorstResponse:    worstText(l.WorstResponseSeconds),
 			ResolvedInTime:   outOf(l.ResolvedInTime, l.Incidents),
 			ResolutionMissed: l.ResolutionMissed,

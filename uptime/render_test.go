@@ -120,12 +120,12 @@ func monthBackups() []BackupLine {
 // the outage still open since the 31st (not acknowledged, its deadline in
 // business hours not yet passed); P2 for the outages on the 6th and 25th
 // and the degraded morning of the 9th, acknowledged 1h5m after its
-// 4-business-hour deadline.
+// 4-business-hour deadline, when it had escalated to the next receiver.
 func monthResponsiveness() []ResponseLine {
 	return []ResponseLine{
 		{Severity: "P1", Incidents: 2, Acknowledged: 1, AcknowledgedInTime: 1, Resolved: 1, ResolvedInTime: 1,
 			WorstResponseSeconds: pf(240), WorstResolutionSeconds: pf(33*hour + 1200), ResponseTarget: "2bh", ResolutionTarget: "2bd"},
-		{Severity: "P2", Incidents: 3, Acknowledged: 3, AcknowledgedInTime: 2, ResponseMissed: 1, Resolved: 3, ResolvedInTime: 3,
+		{Severity: "P2", Incidents: 3, Acknowledged: 3, AcknowledgedInTime: 2, ResponseMissed: 1, Escalated: 1, Resolved: 3, ResolvedInTime: 3,
 			WorstResponseSeconds: pf(5*hour + 300), WorstResolutionSeconds: pf(1.5 * hour), ResponseTarget: "4bh", ResolutionTarget: "3bd"},
 	}
 }
@@ -262,6 +262,16 @@ func TestRenderCSVShape(t *testing.T) {
 	}
 	if strings.Join(rows[0][:8], ",") != "kind,service,sla,timezone,period,start,end,complete" {
 		t.Errorf("header %v", rows[0])
+	}
+	// Columns added later go at the end, so the ones before keep their
+	// positions for spreadsheets built on an older header.
+	if h := rows[0]; len(h) != 61 || h[49] != "incidents" || h[59] != "resolution_target" || h[60] != "escalated" {
+		t.Errorf("header %v: escalated must stay the 61st and last column, after resolution_target", h)
+	}
+	for _, row := range rows[1:] {
+		if esc := row[len(row)-1]; (row[0] == "response") != (esc != "") {
+			t.Errorf("%s row: escalated %q", row[0], esc)
+		}
 	}
 	count := map[string]int{}
 	for _, row := range rows[1:] {
@@ -634,7 +644,8 @@ func TestRenderHTML(t *testing.T) {
 		"emergency certificate rotation | hotfix", "Late windows count as ordinary time",
 		"Backups (2)", "portal-db1h99.732%2h3h7431NOT MET", "portal-files24h100.000%0s23h30m310UNKNOWN",
 		"Met is the set's status (RPO and retention) at the end of the period.",
-		"Responsiveness (5 incidents)", "P121/204m1/2033h20mresponse 2bh; resolution 2bd", "P232/315h5m3/301h30mresponse 4bh; resolution 3bd",
+		"Responsiveness (5 incidents)", "P121/2004m1/2033h20mresponse 2bh; resolution 2bd", "P232/3115h5m3/301h30mresponse 4bh; resolution 3bd",
+		"Escalated incidents went unacknowledged past their response deadline",
 		"Worst cases count an alert still open",
 	} {
 		if !strings.Contains(text, s) {
@@ -642,7 +653,7 @@ func TestRenderHTML(t *testing.T) {
 		}
 	}
 	for _, s := range []string{`<td class="num over-text">2h</td>`, `class="badge notmet">NOT MET<`, `class="badge none">UNKNOWN<`,
-		`<td class="num">2/3</td><td class="num over-text">1</td><td class="num">5h5m</td>`} {
+		`<td class="num">2/3</td><td class="num over-text">1</td><td class="num">1</td><td class="num">5h5m</td>`} {
 		if !strings.Contains(out, s) {
 			t.Errorf("html lacks %q", s)
 		}
@@ -888,10 +899,11 @@ func TestRenderResponsiveness(t *testing.T) {
 	text := string(render(t, FormatText, []Report{month}, renderOpts))
 	for _, s := range []string{
 		"\nResponsiveness (5 incidents)\n",
-		"  SEVERITY  INCIDENTS  ACK IN TIME  RESPONSE MISSED  WORST RESPONSE  RESOLVED IN TIME  RESOLUTION MISSED  WORST RESOLUTION  TARGETS\n",
-		"  P1        2          1/2          0                4m              1/2               0                  33h20m            response 2bh; resolution 2bd\n",
-		"  P2        3          2/3          1                5h5m            3/3               0                  1h30m             response 4bh; resolution 3bd\n",
+		"  SEVERITY  INCIDENTS  ACK IN TIME  RESPONSE MISSED  ESCALATED  WORST RESPONSE  RESOLVED IN TIME  RESOLUTION MISSED  WORST RESOLUTION  TARGETS\n",
+		"  P1        2          1/2          0                0          4m              1/2               0                  33h20m            response 2bh; resolution 2bd\n",
+		"  P2        3          2/3          1                1          5h5m            3/3               0                  1h30m             response 4bh; resolution 3bd\n",
 		"  Incidents are the alerts that fired in the period. Acknowledged and resolved in time are out of all incidents",
+		"  Escalated incidents went unacknowledged past their response deadline and were passed to the route's next receiver.\n",
 	} {
 		if !strings.Contains(text, s) {
 			t.Errorf("text lacks %q:\n%s", s, text)
@@ -906,9 +918,9 @@ func TestRenderResponsiveness(t *testing.T) {
 	}
 	md := string(render(t, FormatMarkdown, []Report{month}, renderOpts))
 	for _, s := range []string{
-		"\n## Responsiveness (5 incidents)\n\n| Severity | Incidents | Ack in time | Response missed | Worst response | Resolved in time | Resolution missed | Worst resolution | Targets |\n" +
-			"|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
-		"| P2 | 3 | 2/3 | 1 | 5h5m | 3/3 | 0 | 1h30m | response 4bh; resolution 3bd |\n",
+		"\n## Responsiveness (5 incidents)\n\n| Severity | Incidents | Ack in time | Response missed | Escalated | Worst response | Resolved in time | Resolution missed | Worst resolution | Targets |\n" +
+			"|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+		"| P2 | 3 | 2/3 | 1 | 1 | 5h5m | 3/3 | 0 | 1h30m | response 4bh; resolution 3bd |\n",
 	} {
 		if !strings.Contains(md, s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md)
@@ -927,7 +939,7 @@ func TestRenderResponsiveness(t *testing.T) {
 		if row[0] == "response" {
 			var cells []string
 			for _, c := range []string{"period", "severity", "incidents", "acknowledged", "acknowledged_in_time", "response_missed",
-				"resolved", "resolved_in_time", "resolution_missed", "worst_response_seconds", "worst_resolution_seconds",
+				"escalated", "resolved", "resolved_in_time", "resolution_missed", "worst_response_seconds", "worst_resolution_seconds",
 				"response_target", "resolution_target", "start", "met", "set"} {
 				cells = append(cells, row[col[c]])
 			}
@@ -935,8 +947,8 @@ func TestRenderResponsiveness(t *testing.T) {
 		}
 	}
 	want := []string{
-		"2026-10,P1,2,1,1,0,1,1,0,240,120000,2bh,2bd,,,",
-		"2026-10,P2,3,3,2,1,3,3,0,18300,5400,4bh,3bd,,,",
+		"2026-10,P1,2,1,1,0,0,1,1,0,240,120000,2bh,2bd,,,",
+		"2026-10,P2,3,3,2,1,1,3,3,0,18300,5400,4bh,3bd,,,",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("csv response rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -945,7 +957,7 @@ func TestRenderResponsiveness(t *testing.T) {
 	if err := json.Unmarshal(render(t, FormatJSON, []Report{month}, renderOpts), &back); err != nil || len(back.Responsiveness) != 2 {
 		t.Fatalf("JSON round trip: %v %+v", err, back.Responsiveness)
 	}
-	if l := back.Responsiveness[1]; *l.WorstResponseSeconds != 18300 || l.ResponseTarget != "4bh" || l.ResponseMissed != 1 {
+	if l := back.Responsiveness[1]; *l.WorstResponseSeconds != 18300 || l.ResponseTarget != "4bh" || l.ResponseMissed != 1 || l.Escalated != 1 {
 		t.Errorf("JSON round trip: %+v", l)
 	}
 
@@ -959,7 +971,7 @@ func TestRenderResponsiveness(t *testing.T) {
 	text = string(render(t, FormatText, []Report{odd}, renderOpts))
 	for _, s := range []string{
 		"\nResponsiveness (1 incident)\n",
-		"  P3        1          0/1          0                n/a             0/1               0                  n/a               resolution =cmd|' /C calc'!A0\n",
+		"  P3        1          0/1          0                0          n/a             0/1               0                  n/a               resolution =cmd|' /C calc'!A0\n",
 		"fired in the period to date.",
 	} {
 		if !strings.Contains(text, s) {
@@ -967,11 +979,11 @@ func TestRenderResponsiveness(t *testing.T) {
 		}
 	}
 	md = string(render(t, FormatMarkdown, []Report{odd}, renderOpts))
-	if !strings.Contains(md, `| P3 | 1 | 0/1 | 0 | n/a | 0/1 | 0 | n/a | resolution =cmd\|' /C calc'!A0 |`) {
+	if !strings.Contains(md, `| P3 | 1 | 0/1 | 0 | 0 | n/a | 0/1 | 0 | n/a | resolution =cmd\|' /C calc'!A0 |`) {
 		t.Errorf("markdown does not escape the target:\n%s", md)
 	}
 	out := string(render(t, FormatCSV, []Report{odd}, renderOpts))
-	if !strings.Contains(out, `,,,'=cmd|' /C calc'!A0`+"\n") {
+	if !strings.Contains(out, `,,,'=cmd|' /C calc'!A0,0`+"\n") {
 		t.Errorf("csv target not defused:\n%s", out)
 	}
 	odd.Responsiveness[0].ResolutionTarget = ""

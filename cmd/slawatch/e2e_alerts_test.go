@@ -297,7 +297,8 @@ func TestE2EAlertRepeatEscalateAck(t *testing.T) {
 	})
 	d.stop(t)
 
-	// The month's report counts it: one P1, acknowledged late.
+	// The month's report counts it: one P1, acknowledged late after
+	// escalating once (to second).
 	var out, errb bytes.Buffer
 	e := &env{stdout: &out, stderr: &errb, now: time.Now, getenv: os.Getenv}
 	if rc := e.main([]string{"report", "--config", cfg, "--service", "portal", "--month", time.Now().UTC().Format("2006-01"), "--format", "json"}); rc != 0 {
@@ -309,6 +310,7 @@ func TestE2EAlertRepeatEscalateAck(t *testing.T) {
 			Incidents      int    `json:"incidents"`
 			Acknowledged   int    `json:"acknowledged"`
 			ResponseMissed int    `json:"response_missed"`
+			Escalated      int    `json:"escalated"`
 			Resolved       int    `json:"resolved"`
 			ResponseTarget string `json:"response_target"`
 		} `json:"responsiveness"`
@@ -319,8 +321,8 @@ func TestE2EAlertRepeatEscalateAck(t *testing.T) {
 	if len(rep.Responsiveness) != 1 {
 		t.Fatalf("responsiveness = %+v", rep.Responsiveness)
 	}
-	if l := rep.Responsiveness[0]; l.Severity != "P1" || l.Incidents != 1 || l.Acknowledged != 1 || l.ResponseMissed != 1 || l.Resolved != 1 || l.ResponseTarget != "4s" {
-		t.Errorf("P1 line = %+v, want one incident, acknowledged late, resolved, target 4s", l)
+	if l := rep.Responsiveness[0]; l.Severity != "P1" || l.Incidents != 1 || l.Acknowledged != 1 || l.ResponseMissed != 1 || l.Escalated != 1 || l.Resolved != 1 || l.ResponseTarget != "4s" {
+		t.Errorf("P1 line = %+v, want one incident, acknowledged late, escalated once, resolved, target 4s", l)
 	}
 
 	// The escalation is a record of its own, shown with the alert.
