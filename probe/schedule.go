@@ -83,3 +83,38 @@ func ParseCron(expr string) (sched cron.Schedule, err error) {
 	}()
 	return cron.ParseStandard(expr)
 }
+
+// LongestGap is the longest time between two consecutive planned runs of
+// spec within the week after from (a week covers every cron pattern of
+// days and hours; a month-day pattern can leave longer gaps, which count
+// only as far as the week reaches). A schedule that never runs in that
+// week gives the week. Daily cron probes, a weekday-only schedule and the
+// like give the daemon how long a service can go without a result and
+// still be monitored.
+func LongestGap(spec *Spec, from time.Time) time.Duration {
+	sched, err := scheduleFor(spec)
+	if err != nil {
+		return 0
+	}
+	if iv, ok := sched.(IntervalSchedule); ok {
+		return iv.Every
+	}
+	const week = 7 * 24 * time.Hour
+	end := from.Add(week)
+	var longest time.Duration
+	prev := sched.Next(from)
+	if prev.IsZero() || prev.After(end) {
+		return week
+	}
+	// Bounded: a cron schedule fires at most once a minute (10,080 a week);
+	// @every descriptors of seconds are cut off after that many.
+	for range 20000 {
+		next := sched.Next(prev)
+		if next.IsZero() || next.After(end) {
+			break
+		}
+		longest = max(longest, next.Sub(prev))
+		prev = next
+	}
+	return max(longest, time.Second)
+}

@@ -113,3 +113,24 @@ func TestSpreadOffset(t *testing.T) {
 		}
 	}
 }
+
+func TestLongestGap(t *testing.T) {
+	from := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) // a Monday
+	for _, tc := range []struct {
+		spec Spec
+		want time.Duration
+	}{
+		{Spec{Service: "s", Name: "p", Interval: 30 * time.Second}, 30 * time.Second},
+		{Spec{Service: "s", Name: "p"}, DefaultInterval},
+		{Spec{Service: "s", Name: "p", Schedule: "*/5 * * * *"}, 5 * time.Minute},
+		{Spec{Service: "s", Name: "p", Schedule: "@every 10s"}, 10 * time.Second},
+		{Spec{Service: "s", Name: "p", Schedule: "0 3 * * *"}, 24 * time.Hour},
+		// Hourly 08:00-17:00 on weekdays: Friday 17:00 to Monday 08:00.
+		{Spec{Service: "s", Name: "p", Schedule: "0 8-17 * * 1-5"}, 63 * time.Hour},
+		{Spec{Service: "s", Name: "p", Schedule: "bad"}, 0},
+	} {
+		if got := LongestGap(&tc.spec, from); got != tc.want {
+			t.Errorf("%q every %v: LongestGap = %v, want %v", tc.spec.Schedule, tc.spec.Interval, got, tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,6 +30,13 @@ type WriterOptions struct {
 	// (nil when it succeeded), so the daemon can report itself not ready
 	// while the store cannot be written (a full disk, a read-only file).
 	OnFlush func(err error)
+	// MaxGap, when set, gives the longest a service can go between two
+	// results and still count as monitored in between (the daemon derives
+	// it from the service's probe schedules). A longer gap (a paused
+	// process, a suspended host, a scheduler that fell behind) ends the
+	// monitored span at the result before it and opens a new one at the
+	// result after. Zero or unset: spans never split within a run.
+	MaxGap func(service string) time.Duration
 }
 
 // Writer writes probe results in batches: each flush is one transaction
@@ -55,7 +63,7 @@ type Writer struct {
 
 	// Owned by the run goroutine.
 	buf     []probe.Result
-	spans   map[string]int64 // service → monitor_spans.id of this run
+	spans   map[string]spanRow // service → its open monitored span
 	failing bool
 	rest    time.Time // no flush of its own before then; see flushAll
 }
@@ -93,7 +101,7 @@ func (s *Store) NewWriter(opts WriterOptions) *Writer {
 		reqs:  make(chan flushReq),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
-		spans: make(map[string]int64),
+		spans: make(map[string]spanRow),
 	}
 	go w.run()
 	return w
@@ -253,8 +261,24 @@ func (w *Writer) flushAll(ctx context.Context, yield bool) error {
 	return nil
 }
 
-// span is the range of result starts in one flush for one service.
-type span struct{ first, last int64 }
+// spanRow is a service's current monitor_spans row and its end.
+type spanRow struct{ id, end int64 }
+
+// segments splits one service's result times (sorted in place) where two
+// are more than gap apart; gap <= 0 never splits.
+func segments(ts []int64, gap int64) [][2]int64 {
+	slices.Sort(ts)
+	out := [][2]int64{{ts[0], ts[0]}}
+	for _, t := range ts[1:] {
+		last := &out[len(out)-1]
+		if gap > 0 && t-last[1] > gap {
+			out = append(out, [2]int64{t, t})
+			continue
+		}
+		last[1] = t
+	}
+	return out
+}
 
 type rollupKey struct {
 	probeID int64
@@ -273,7 +297,7 @@ const hourMS = int64(time.Hour / time.Millisecond)
 // would point nowhere.
 func (w *Writer) flush(ctx context.Context, batch []probe.Result) error {
 	newProbes := make(map[probeKey]int64)
-	newSpans := make(map[string]int64)
+	newSpans := make(map[string]spanRow)
 	// The statements inside run without a cancellable context: for each
 	// statement with one, the driver starts a goroutine to watch it, which
 	// makes a flush three times slower. Cancelling ctx still ends the
@@ -289,7 +313,7 @@ func (w *Writer) flush(ctx context.Context, batch []probe.Result) error {
 		}
 		defer ins.Close()
 		rollups := make(map[rollupKey]*rollupAgg)
-		spans := make(map[string]span)
+		times := make(map[string][]int64) // service → result starts
 		for _, r := range batch {
 			pid, err := w.s.probeID(ctx, tx, r.Service, r.Probe, newProbes)
 			if err != nil {
@@ -306,11 +330,7 @@ func (w *Writer) flush(ctx context.Context, batch []probe.Result) error {
 			}
 			// Even a result stored before (same probe, same millisecond)
 			// shows that this run was monitoring.
-			if sp, ok := spans[r.Service]; ok {
-				spans[r.Service] = span{min(sp.first, ts), max(sp.last, ts)}
-			} else {
-				spans[r.Service] = span{ts, ts}
-			}
+			times[r.Service] = append(times[r.Service], ts)
 			// But it is not counted twice.
 			if n, err := res.RowsAffected(); err != nil {
 				return err
@@ -337,7 +357,7 @@ func (w *Writer) flush(ctx context.Context, batch []probe.Result) error {
 		if err := upsertRollups(ctx, tx, rollups); err != nil {
 			return err
 		}
-		return w.extendSpans(ctx, tx, spans, newSpans)
+		return w.extendSpans(ctx, tx, times, newSpans)
 	})
 	if err != nil {
 		return err
@@ -347,8 +367,8 @@ func (w *Writer) flush(ctx context.Context, batch []probe.Result) error {
 		w.s.probes[k] = id
 	}
 	w.s.mu.Unlock()
-	for svc, id := range newSpans {
-		w.spans[svc] = id
+	for svc, sp := range newSpans {
+		w.spans[svc] = sp
 	}
 	return nil
 }
@@ -380,8 +400,10 @@ func upsertRollups(ctx context.Context, tx *sql.Tx, rollups map[rollupKey]*rollu
 }
 
 // extendSpans opens this run's span of a service at its first result and
-// afterwards stretches it to cover every result written.
-func (w *Writer) extendSpans(ctx context.Context, tx *sql.Tx, spans map[string]span, newSpans map[string]int64) error {
+// afterwards stretches it to cover every result written, except across a
+// gap longer than MaxGap: there the span ends and a new one begins. The
+// rows to remember after the commit go into next.
+func (w *Writer) extendSpans(ctx context.Context, tx *sql.Tx, times map[string][]int64, next map[string]spanRow) error {
 	var extend, open *sql.Stmt
 	defer func() {
 		for _, st := range []*sql.Stmt{extend, open} {
@@ -391,30 +413,42 @@ func (w *Writer) extendSpans(ctx context.Context, tx *sql.Tx, spans map[string]s
 		}
 	}()
 	var err error
-	for svc, sp := range spans {
-		if id, ok := w.spans[svc]; ok {
-			if extend == nil {
-				if extend, err = tx.PrepareContext(ctx, `UPDATE monitor_spans
-					SET start_ms = min(start_ms, ?), end_ms = max(end_ms, ?) WHERE id = ?`); err != nil {
+	for svc, ts := range times {
+		var gap int64
+		if w.opts.MaxGap != nil {
+			gap = w.opts.MaxGap(svc).Milliseconds()
+		}
+		cur, ok := w.spans[svc]
+		for i, seg := range segments(ts, gap) {
+			// The first segment continues the open span unless it starts
+			// more than gap after the span's end (a result from before the
+			// end, out of order, is inside it).
+			if i == 0 && ok && (gap <= 0 || seg[0]-cur.end <= gap) {
+				if extend == nil {
+					if extend, err = tx.PrepareContext(ctx, `UPDATE monitor_spans
+						SET start_ms = min(start_ms, ?), end_ms = max(end_ms, ?) WHERE id = ?`); err != nil {
+						return err
+					}
+				}
+				if _, err := extend.ExecContext(ctx, seg[0], seg[1], cur.id); err != nil {
+					return fmt.Errorf("extend monitored span of %s: %w", svc, err)
+				}
+				cur.end = max(cur.end, seg[1])
+				continue
+			}
+			if open == nil {
+				if open, err = tx.PrepareContext(ctx, `INSERT INTO monitor_spans (service, start_ms, end_ms)
+					VALUES (?, ?, ?) RETURNING id`); err != nil {
 					return err
 				}
 			}
-			if _, err := extend.ExecContext(ctx, sp.first, sp.last, id); err != nil {
-				return fmt.Errorf("extend monitored span of %s: %w", svc, err)
+			var id int64
+			if err := open.QueryRowContext(ctx, svc, seg[0], seg[1]).Scan(&id); err != nil {
+				return fmt.Errorf("open monitored span of %s: %w", svc, err)
 			}
-			continue
+			cur, ok = spanRow{id: id, end: seg[1]}, true
 		}
-		if open == nil {
-			if open, err = tx.PrepareContext(ctx, `INSERT INTO monitor_spans (service, start_ms, end_ms)
-				VALUES (?, ?, ?) RETURNING id`); err != nil {
-				return err
-			}
-		}
-		var id int64
-		if err := open.QueryRowContext(ctx, svc, sp.first, sp.last).Scan(&id); err != nil {
-			return fmt.Errorf("open monitored span of %s: %w", svc, err)
-		}
-		newSpans[svc] = id
+		next[svc] = cur
 	}
 	return nil
 }

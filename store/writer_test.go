@@ -213,6 +213,67 @@ func TestMonitoredSpans(t *testing.T) {
 	}
 }
 
+// TestMonitoredSpansSplitAtGaps: a service that goes longer than MaxGap
+// without a result (the daemon was paused, the host slept) was not
+// monitored in between: the span ends at the result before the gap and a
+// new one starts at the result after, whether the gap falls between two
+// flushes or inside one. Shorter gaps, and results out of order, keep one
+// span.
+func TestMonitoredSpansSplitAtGaps(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, tempDB(t))
+	at := func(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+	w := s.NewWriter(WriterOptions{FlushInterval: time.Hour, MaxGap: func(svc string) time.Duration {
+		if svc == "web" {
+			return time.Minute
+		}
+		return 0 // never split
+	}})
+	flush := func() {
+		t.Helper()
+		if err := w.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for sec := 0; sec <= 120; sec += 30 {
+		w.Add(result("web", "home", at(sec), true))
+		w.Add(result("batch", "home", at(sec), true))
+	}
+	flush()
+	// A gap of exactly a minute is not a split; the next result is out of order.
+	w.Add(result("web", "home", at(180), true))
+	w.Add(result("web", "home", at(150), true))
+	flush()
+	// Paused for an hour between two flushes.
+	w.Add(result("web", "home", at(3780), true))
+	w.Add(result("batch", "home", at(3780), true))
+	flush()
+	// Paused inside one flush, twice, with results out of order.
+	for _, sec := range []int{7500, 3810, 7530, 9000, 3840} {
+		w.Add(result("web", "home", at(sec), true))
+	}
+	flush()
+	w.Add(result("web", "home", at(9030), true))
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.MonitoredSpans(ctx, "web", time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []uptime.Interval{
+		{Start: at(0), End: at(180)}, {Start: at(3780), End: at(3840)},
+		{Start: at(7500), End: at(7530)}, {Start: at(9000), End: at(9030)},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("web spans = %v\nwant %v", got, want)
+	}
+	if got, _ := s.MonitoredSpans(ctx, "batch", time.Time{}, time.Time{}); !reflect.DeepEqual(got, []uptime.Interval{{Start: at(0), End: at(3780)}}) {
+		t.Errorf("batch spans (never split) = %v", got)
+	}
+}
+
+
 func TestWriterCloseLosesNothing(t *testing.T) {
 	s := openTest(t, tempDB(t))
 	ctx := t.Context()
