@@ -73,6 +73,10 @@ type Daemon struct {
 	backups  *backupRunner
 	alerting *alerting
 
+	// gaps holds, per service, the longest it can go between two results
+	// and still count as monitored (store.WriterOptions.MaxGap).
+	gaps atomic.Pointer[map[string]time.Duration]
+
 	mu       sync.RWMutex
 	services map[string]*service
 	order    []string // config order, for listings
@@ -207,7 +211,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 
 	d.m = newMetrics(d.reg, d.opts.Version, d.countOutages, d.log)
-	d.w = st.NewWriter(store.WriterOptions{Logger: d.log, OnFlush: d.storeWrote})
+	d.w = st.NewWriter(store.WriterOptions{Logger: d.log, OnFlush: d.storeWrote, MaxGap: d.maxGap})
 	d.sched = probe.NewScheduler(probe.SchedulerOptions{
 		Concurrency: cfg.Probing.Concurrency,
 		Sink:        d.onResult,
@@ -435,6 +439,7 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 	d.services, d.order = next, order
 	d.mu.Unlock()
 
+	d.gaps.Store(gapsOf(cfg, now))
 	if err := d.sched.Apply(specs); err != nil {
 		return fmt.Errorf("schedule probes: %w", err)
 	}
@@ -443,6 +448,31 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 		return fmt.Errorf("start backup checks: %w", err)
 	}
 	return nil
+}
+
+// gapsOf gives each service's longest allowed silence: twice the longest
+// time between planned runs of its most frequent probe plus that probe's
+// timeout, so one run skipped or late does not make a gap, two do.
+func gapsOf(cfg *config.Config, now time.Time) *map[string]time.Duration {
+	gaps := make(map[string]time.Duration, len(cfg.Services))
+	for _, sc := range cfg.Services {
+		for _, p := range sc.Probes {
+			g := 2*probe.LongestGap(p, now) + p.Timeout
+			if cur, ok := gaps[sc.Name]; !ok || g < cur {
+				gaps[sc.Name] = g
+			}
+		}
+	}
+	return &gaps
+}
+
+// maxGap is store.WriterOptions.MaxGap: 0 (never split) for a service the
+// config no longer has.
+func (d *Daemon) maxGap(service string) time.Duration {
+	if m := d.gaps.Load(); m != nil {
+		return (*m)[service]
+	}
+	return 0
 }
 
 // onResult takes every probe result, from the probe goroutines.
