@@ -177,3 +177,45 @@ func mustLoad(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
+
+// TestCheckShippedPolicies: `slawatch check` passes a config that includes
+// each shipped policy file as is, with a service held to each of its
+// policies, and one that includes all four together.
+func TestCheckShippedPolicies(t *testing.T) {
+	files := map[string][]string{
+		"ultimo.yaml":    {"ultimo-saas", "ultimo-saas-nonprod"},
+		"openweb.yaml":   {"openweb"},
+		"olcare.yaml":    {"olcare-standard", "olcare-gold", "olcare-platinum"},
+		"controlup.yaml": {"controlup-ultimate", "controlup-enterprise", "controlup-pro"},
+	}
+	write := func(names ...string) string {
+		var b strings.Builder
+		b.WriteString("include:\n")
+		for _, f := range names {
+			p, err := filepath.Abs(filepath.Join("..", "..", "configs", "policies", f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "  - %q\n", p)
+		}
+		b.WriteString("services:\n")
+		for _, f := range names {
+			for _, pol := range files[f] {
+				fmt.Fprintf(&b, "  - name: svc-%s\n    policy: %s\n    probes:\n      - {name: tcp, tcp: {address: \"127.0.0.1:9\"}}\n", pol, pol)
+			}
+		}
+		path := filepath.Join(t.TempDir(), "slawatch.yaml")
+		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	all := []string{"ultimo.yaml", "openweb.yaml", "olcare.yaml", "controlup.yaml"}
+	for _, set := range append([][]string{all}, []string{all[0]}, []string{all[1]}, []string{all[2]}, []string{all[3]}) {
+		var out, errb bytes.Buffer
+		e := &env{stdout: &out, stderr: &errb, now: time.Now, getenv: os.Getenv}
+		if rc := e.main([]string{"check", "--config", write(set...)}); rc != 0 || !strings.Contains(out.String(), "OK") {
+			t.Errorf("check with %v: exit %d\n%s%s", set, rc, out.String(), errb.String())
+		}
+	}
+}
