@@ -190,42 +190,13 @@ type alertView struct {
 	} `json:"escalations"`
 }
 
-// nextFriday is 16:30 on a Friday in loc at least a week after now, so
-// that every real probe time lies before the injected clock.
-func nextFriday(now time.Time, loc *time.Location) time.Time {
-	d := now.In(loc).AddDate(0, 0, 8)
-	for d.Weekday() != time.Friday {
-		d = d.AddDate(0, 0, 1)
-	}
-	return time.Date(d.Year(), d.Month(), d.Day(), 16, 30, 0, 0, loc)
-}
-
-// TestEscalationOverAWeekendAndAHoliday runs the daemon on an injected
-// clock against a target that is down and three local webhook receivers
-// routed oncall → lead → cto, under a 2-business-hour P1 response target on
-// an 08:30–17:00 calendar whose Monday is a holiday. The P1 fires on Friday
-// at 16:30: oncall is paged at once; lead is not paged at 09:59:59 on
-// Tuesday and is at 10:00 (half an hour on Friday, the weekend and the
-// holiday skipped, 1.5 hours on Tuesday); the escalation is recorded and
-// shown with the alert, counted once in the metrics, and survives a restart
-// without paging lead twice; acknowledged at 10:05, the alert's response is
-// missed and it never reaches cto, though cto's step (12:00) passes.
-func TestEscalationOverAWeekendAndAHoliday(t *testing.T) {
-	ams, err := time.LoadLocation("Europe/Amsterdam")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fired := nextFriday(time.Now(), ams)
-	monday := fired.AddDate(0, 0, 3)
-	tuesday := func(h, m, s int) time.Time {
-		return time.Date(monday.Year(), monday.Month(), monday.Day()+1, h, m, s, 0, ams)
-	}
-	clock := &fakeClock{t: fired}
-
-	target := testutil.NewTarget(t)
-	target.SetDown(true)
-	oncall, lead, cto := newHook(t), newHook(t), newHook(t)
-	dir := t.TempDir()
+// escalationConfig writes a config in dir: the service portal probing
+// targetURL under a P1 response target of 2 business hours on an
+// 08:30–17:00 Amsterdam calendar with the given holidays, its ServiceDown
+// alerts routed oncall → lead → cto (webhooks at those URLs, never
+// repeated), and the API token testToken.
+func escalationConfig(t *testing.T, dir string, holidays []string, targetURL, oncall, lead, cto string) string {
+	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "tokens.txt"), []byte(testToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -266,9 +237,49 @@ alerts:
     - {name: cto, webhook: {url: %q}}
   routes:
     - {match: {alertname: [ServiceDown]}, receivers: [oncall, lead, cto], repeat_interval: 0s}
-`, monday.Format(time.DateOnly), target.URL, oncall.URL, lead.URL, cto.URL), 0o600); err != nil {
+`, strings.Join(holidays, ", "), targetURL, oncall, lead, cto), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// nextFriday is 16:30 on a Friday in loc at least a week after now, so
+// that every real probe time lies before the injected clock.
+func nextFriday(now time.Time, loc *time.Location) time.Time {
+	d := now.In(loc).AddDate(0, 0, 8)
+	for d.Weekday() != time.Friday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 16, 30, 0, 0, loc)
+}
+
+// TestEscalationOverAWeekendAndAHoliday runs the daemon on an injected
+// clock against a target that is down and three local webhook receivers
+// routed oncall → lead → cto, under a 2-business-hour P1 response target on
+// an 08:30–17:00 calendar whose Monday is a holiday. The P1 fires on Friday
+// at 16:30: oncall is paged at once; lead is not paged at 09:59:59 on
+// Tuesday and is at 10:00 (half an hour on Friday, the weekend and the
+// holiday skipped, 1.5 hours on Tuesday); the escalation is recorded and
+// shown with the alert, counted once in the metrics, and survives a restart
+// without paging lead twice; acknowledged at 10:05, the alert's response is
+// missed and it never reaches cto, though cto's step (12:00) passes.
+func TestEscalationOverAWeekendAndAHoliday(t *testing.T) {
+	ams, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := nextFriday(time.Now(), ams)
+	monday := fired.AddDate(0, 0, 3)
+	tuesday := func(h, m, s int) time.Time {
+		return time.Date(monday.Year(), monday.Month(), monday.Day()+1, h, m, s, 0, ams)
+	}
+	clock := &fakeClock{t: fired}
+
+	target := testutil.NewTarget(t)
+	target.SetDown(true)
+	oncall, lead, cto := newHook(t), newHook(t), newHook(t)
+	dir := t.TempDir()
+	cfg := escalationConfig(t, dir, []string{monday.Format(time.DateOnly)}, target.URL, oncall.URL, lead.URL, cto.URL)
 
 	td := startTestDaemon(t, cfg, clock)
 	testutil.Eventually(t, 30*time.Second, "oncall paged", func() bool { return len(oncall.messages()) == 1 })
@@ -379,37 +390,7 @@ func TestEscalationUnacknowledgedClimbsTheRoute(t *testing.T) {
 	target := testutil.NewTarget(t)
 	target.SetDown(true)
 	oncall, lead, cto := newHook(t), newHook(t), newHook(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "slawatch.yaml")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, `storage:
-  path: slawatch.db
-defaults:
-  interval: 100ms
-  timeout: 50ms
-  failure_threshold: 1
-calendars:
-  office: {timezone: Europe/Amsterdam, days: [mon, tue, wed, thu, fri], hours: "08:30-17:00"}
-policies:
-  saas:
-    uptime: {target: 99.7, period: year}
-    calendar: office
-    response: {P1: 2bh}
-services:
-  - name: portal
-    policy: saas
-    probes:
-      - {name: health, http: {url: %q}}
-alerts:
-  damping: 0s
-  receivers:
-    - {name: oncall, webhook: {url: %q}}
-    - {name: lead, webhook: {url: %q}}
-    - {name: cto, webhook: {url: %q}}
-  routes:
-    - {match: {alertname: [ServiceDown]}, receivers: [oncall, lead, cto], repeat_interval: 0s}
-`, target.URL, oncall.URL, lead.URL, cto.URL), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := escalationConfig(t, t.TempDir(), nil, target.URL, oncall.URL, lead.URL, cto.URL)
 	td := startTestDaemon(t, cfg, clock)
 	testutil.Eventually(t, 30*time.Second, "oncall paged", func() bool { return len(oncall.messages()) == 1 })
 
