@@ -273,7 +273,6 @@ func TestMonitoredSpansSplitAtGaps(t *testing.T) {
 	}
 }
 
-
 func TestWriterCloseLosesNothing(t *testing.T) {
 	s := openTest(t, tempDB(t))
 	ctx := t.Context()
