@@ -81,7 +81,8 @@ func (s *Server) pushBackup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "malformed backup record: "+err.Error())
 		return
 	}
-	id, err := s.opts.Store.AddBackup(r.Context(), name, rec, s.opts.Now().Truncate(time.Millisecond))
+	rec.Time = asStored(rec.Time)
+	id, err := s.opts.Store.AddBackup(r.Context(), name, rec, asStored(s.opts.Now()))
 	if err != nil {
 		s.internal(w, "record backup", err)
 		return
@@ -109,7 +110,7 @@ func (s *Server) addRestoreTest(w http.ResponseWriter, r *http.Request) {
 	}
 	// Checked as stored, to the millisecond: ends within the start's
 	// millisecond would otherwise reach the store and fail there.
-	t := backup.RestoreTest{Start: req.Start.Truncate(time.Millisecond), End: req.End.Truncate(time.Millisecond), Success: req.Success == nil || *req.Success}
+	t := backup.RestoreTest{Start: asStored(req.Start), End: asStored(req.End), Success: req.Success == nil || *req.Success}
 	if t.Start.IsZero() || t.End.IsZero() || !t.End.After(t.Start) {
 		writeError(w, http.StatusBadRequest, "start and end are required, end after start")
 		return
@@ -117,7 +118,7 @@ func (s *Server) addRestoreTest(w http.ResponseWriter, r *http.Request) {
 	if req.By == "" {
 		req.By = "api"
 	}
-	id, err := s.opts.Store.AddRestoreTest(r.Context(), req.Set, t, req.By, s.opts.Now().Truncate(time.Millisecond))
+	id, err := s.opts.Store.AddRestoreTest(r.Context(), req.Set, t, req.By, asStored(s.opts.Now()))
 	if err != nil {
 		s.internal(w, "record restore test", err)
 		return

@@ -66,8 +66,8 @@ func (s *Server) addMaintenance(w http.ResponseWriter, r *http.Request) {
 		req.By = "api"
 	}
 	win := uptime.Window{
-		Service: req.Service, Start: req.Start.Truncate(time.Millisecond), End: req.End.Truncate(time.Millisecond),
-		Reason: req.Reason, Source: uptime.SourceAPI, AnnouncedAt: s.opts.Now().Truncate(time.Millisecond), AnnouncedBy: req.By,
+		Service: req.Service, Start: asStored(req.Start), End: asStored(req.End),
+		Reason: req.Reason, Source: uptime.SourceAPI, AnnouncedAt: asStored(s.opts.Now()), AnnouncedBy: req.By,
 	}
 	if err := uptime.CheckWindow(win); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -152,7 +152,7 @@ func (s *Server) cancelMaintenance(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, fmt.Sprintf("maintenance window %d ended at %s; a past window cannot be cancelled", id, cur.End.Format(time.RFC3339)))
 		return
 	}
-	err := s.opts.Store.CancelMaintenance(r.Context(), id, req.By, s.opts.Now().Truncate(time.Millisecond))
+	err := s.opts.Store.CancelMaintenance(r.Context(), id, req.By, asStored(s.opts.Now()))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no maintenance window %d", id))

@@ -358,7 +358,7 @@ func (s *Server) addOutage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := uptime.Outage{
-		Service: req.Service, Start: req.Start.Truncate(time.Millisecond), End: req.End.Truncate(time.Millisecond),
+		Service: req.Service, Start: asStored(req.Start), End: asStored(req.End),
 		Cause: req.Cause, Source: uptime.SourceManual,
 	}
 	if err := uptime.CheckManual(o); err != nil {
@@ -374,7 +374,7 @@ func (s *Server) addOutage(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "reason: force majeure needs a reason")
 			return
 		}
-		o.Excluded, o.ExcludeReason, o.ExcludedBy, o.ExcludedAt = true, req.Reason, by, s.opts.Now().Truncate(time.Millisecond)
+		o.Excluded, o.ExcludeReason, o.ExcludedBy, o.ExcludedAt = true, req.Reason, by, asStored(s.opts.Now())
 	}
 	id, err := s.opts.Store.InsertOutage(r.Context(), o)
 	if err != nil {
@@ -409,7 +409,7 @@ func (s *Server) excludeOutage(exclude bool) http.HandlerFunc {
 		if req.By == "" {
 			req.By = "api"
 		}
-		now := s.opts.Now().Truncate(time.Millisecond)
+		now := asStored(s.opts.Now())
 		var err error
 		if exclude {
 			err = s.opts.Store.ExcludeOutage(r.Context(), id, req.Reason, req.By, now)
@@ -516,6 +516,10 @@ func queryTime(v string) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// asStored is a time as the store keeps it, to the millisecond in UTC: what
+// a create answers with is then what a later GET shows.
+func asStored(t time.Time) time.Time { return t.Truncate(time.Millisecond).UTC() }
 
 // Times the API takes lie in [minTime, maxTime): nothing slawatch tracks
 // happened before 1970 (a year like 0026 is a typo for 2026), and JSON

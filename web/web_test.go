@@ -1219,3 +1219,36 @@ func TestPathIDs(t *testing.T) {
 		}
 	}
 }
+
+// A create answers with times as stored, in UTC to the millisecond, the same
+// as a later GET, whatever offset the request used.
+func TestCreateAnswersAsStored(t *testing.T) {
+	e := newEnv(t)
+	var created struct {
+		ID    int64  `json:"id"`
+		Start string `json:"start"`
+		End   string `json:"end"`
+	}
+	wantStatus(t, "add outage", e.do("POST", "/api/v1/outages", bearer,
+		`{"service":"portal","start":"2026-11-20T10:00:00.1234+02:00","end":"2026-11-20T10:30:00+02:00","cause":"x"}`), http.StatusCreated, &created)
+	if created.Start != "2026-11-20T08:00:00.123Z" || created.End != "2026-11-20T08:30:00Z" {
+		t.Errorf("created outage start %s end %s, want UTC to the millisecond", created.Start, created.End)
+	}
+	var win struct {
+		Start string `json:"start"`
+	}
+	wantStatus(t, "announce", e.do("POST", "/api/v1/maintenance", bearer,
+		`{"service":"portal","start":"2026-11-25T23:00:00-05:00","end":"2026-11-26T01:00:00-05:00","reason":"r"}`), http.StatusCreated, &win)
+	if win.Start != "2026-11-26T04:00:00Z" {
+		t.Errorf("announced window start %s, want 2026-11-26T04:00:00Z", win.Start)
+	}
+	var rec struct {
+		Record struct {
+			Time string `json:"time"`
+		} `json:"record"`
+	}
+	wantStatus(t, "push", e.do("POST", "/api/v1/backups/nightly", bearer, `{"time":"2026-11-22T03:00:00+01:00"}`), http.StatusCreated, &rec)
+	if rec.Record.Time != "2026-11-22T02:00:00Z" {
+		t.Errorf("pushed record time %s, want 2026-11-22T02:00:00Z", rec.Record.Time)
+	}
+}
