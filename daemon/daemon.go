@@ -450,14 +450,20 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
+// minGap is the shortest silence that counts as a gap in monitoring: a
+// stall of a few seconds (a GC pause, a loaded host, a slow disk) is the
+// daemon being slow, not away.
+const minGap = 5 * time.Second
+
 // gapsOf gives each service's longest allowed silence: twice the longest
 // time between planned runs of its most frequent probe plus that probe's
-// timeout, so one run skipped or late does not make a gap, two do.
+// timeout (so one run skipped or late does not make a gap, two do), and at
+// least minGap.
 func gapsOf(cfg *config.Config, now time.Time) *map[string]time.Duration {
 	gaps := make(map[string]time.Duration, len(cfg.Services))
 	for _, sc := range cfg.Services {
 		for _, p := range sc.Probes {
-			g := 2*probe.LongestGap(p, now) + p.Timeout
+			g := max(2*probe.LongestGap(p, now)+p.Timeout, minGap)
 			if cur, ok := gaps[sc.Name]; !ok || g < cur {
 				gaps[sc.Name] = g
 			}

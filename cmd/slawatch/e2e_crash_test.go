@@ -778,7 +778,7 @@ func TestE2EKillAtRandomMoments(t *testing.T) {
 	// or the end is in the outbox still (enqueued in the last moments of the
 	// graceful run): all targets are up and every ServiceDown resolved
 	// before the stop.
-	episodes, told, queued, knownLost := 0, 0, 0, 0
+	episodes, told, queued, knownLost, strays := 0, 0, 0, 0, 0
 	for ep, e := range rec.episodes {
 		if e.alertname != "ServiceDown" || !e.firing {
 			continue
@@ -815,9 +815,26 @@ func TestE2EKillAtRandomMoments(t *testing.T) {
 				next = time.UnixMilli(v)
 			}
 		}
+		// Still firing in the store at the stop, with no later firing: the
+		// daemon has not seen it end, so it has no resolve to send yet; a
+		// restart goes on with it. Only a stray (a probe timing out under
+		// the test's load after every target was up) may end that way.
+		stillFiring := false
+		if als, err := st.Alerts(ctx, store.AlertFilter{}); err == nil && next.IsZero() {
+			for _, a := range als {
+				if a.Fingerprint() == fp && a.State == "firing" && a.FiredAt.Equal(fired) {
+					stillFiring = true
+				}
+			}
+		}
 		switch resolvedAt := crashLoggedResolve(runLogs, e.service, fired, next); {
 		case inOutbox:
 			queued++
+		case stillFiring && fired.After(quietSince):
+			strays++
+			t.Logf("ServiceDown for %s (%s) fired after the targets settled (a stray timeout) and was still firing at the stop", e.service, ep)
+		case stillFiring:
+			t.Errorf("ServiceDown for %s (%s) is still firing after a run in which its target was up throughout", e.service, ep)
 		case resolvedAt >= 0 && lostResolveIsKnownBug:
 			knownLost++
 			t.Logf("KNOWN BUG: ServiceDown for %s (%s): the receiver accepted it firing; run %d logged it resolved, "+
@@ -853,8 +870,8 @@ func TestE2EKillAtRandomMoments(t *testing.T) {
 	t.Logf("outages in the store: %d (%d detected, %d manual, %d force majeure); %d shown open by the API across %d polls (%d more shown open before they were stored)",
 		len(outages), probeOutages, manualOutages, excluded, len(led.openSeen), led.polls, led.openIDZero)
 	t.Logf("monitored spans: %d over %d services", spanCount, crashServices)
-	t.Logf("notifications: %d in the outbox (%d firing, %d repeats, %d resolved), %d delivered, %d pending; receiver: %d keys, %d accepted, answers %v; duplicates after a kill: %d; ServiceDown episodes told firing %d, resolved %d (%d more resolves still queued at the stop, %d lost to the known bug)",
-		len(rows), firing, repeats, resolved, delivered, pending, len(rec.requests), accepted, rec.statuses, duplicates, episodes, told, queued, knownLost)
+	t.Logf("notifications: %d in the outbox (%d firing, %d repeats, %d resolved), %d delivered, %d pending; receiver: %d keys, %d accepted, answers %v; duplicates after a kill: %d; ServiceDown episodes told firing %d, resolved %d (%d more resolves still queued at the stop, %d strays still firing, %d lost to the known bug)",
+		len(rows), firing, repeats, resolved, delivered, pending, len(rec.requests), accepted, rec.statuses, duplicates, episodes, told, queued, strays, knownLost)
 	if len(errLines) > 0 {
 		t.Logf("%d error lines in the daemon logs, first: %s", len(errLines), errLines[0])
 	}
