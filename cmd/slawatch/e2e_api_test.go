@@ -231,13 +231,16 @@ func TestCLIUsageErrors(t *testing.T) {
 		if lines := strings.Count(strings.TrimSpace(errb.String()), "\n") + 1; lines != 1 || errb.Len() == 0 {
 			t.Errorf("%v: stderr %q, want one line", args, errb.String())
 		}
+		if out.Len() != 0 {
+			t.Errorf("%v: a bad command line printed to stdout too:\n%s", args, out.String())
+		}
 	}
 	// --help everywhere exits 0 and prints usage.
 	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"check", "--help"}, {"outage", "--help"}, {"outage", "add", "--help"}, {"outage", "list", "--help"}} {
 		var out, errb bytes.Buffer
 		e := &env{stdout: &out, stderr: &errb, now: time.Now, getenv: os.Getenv}
-		if rc := e.main(args); rc != 0 || !strings.Contains(out.String(), "Usage") {
-			t.Errorf("%v: exit %d, output %q", args, rc, out.String())
+		if rc := e.main(args); rc != 0 || strings.Count(out.String(), "Usage") != 1 {
+			t.Errorf("%v: exit %d, output %q; want the usage once", args, rc, out.String())
 		}
 	}
 

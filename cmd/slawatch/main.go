@@ -114,10 +114,15 @@ func (e *env) flags(name, synopsis, about string) *flag.FlagSet {
 // parse parses flags. done is true when the command should return code at
 // once: after --help (0) or a bad flag (2, with one line on stderr).
 func (e *env) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
+	// The flag package prints the usage itself on --help and on every bad
+	// flag; here --help prints it once and a bad flag gets one line.
+	usage := fs.Usage
+	fs.Usage = func() {}
 	err := fs.Parse(args)
+	fs.Usage = usage
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
+		usage()
 		return exitOK, true
 	case err != nil:
 		return e.usageErr(fs.Name(), err.Error()), true
