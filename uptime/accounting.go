@@ -103,6 +103,9 @@ type Input struct {
 	Monitored []Interval
 	// Degraded is when the service was in the degraded state.
 	Degraded []Interval
+	// Merged, when set, names the regions this input was merged from and
+	// the rule (see Merge); the report carries it.
+	Merged *Merged
 }
 
 // Report is one period's uptime figures (SPEC §4) with the outages and
@@ -114,6 +117,9 @@ type Report struct {
 	Timezone string    `json:"timezone"`
 	Period   Period    `json:"period"`
 	At       time.Time `json:"at"` // the report's time (Input.Now)
+	// Merged names the regions and the rule of a report merged from
+	// several regions' stores (Merge); absent otherwise.
+	Merged *Merged `json:"merged,omitempty"`
 
 	TargetPercent float64  `json:"target_percent"`
 	UptimePercent *float64 `json:"uptime_percent"` // nil (null) when measured_seconds is 0
@@ -381,6 +387,7 @@ func (a *accounting) report(p Period) Report {
 		Timezone: a.loc.String(),
 		Period:   p,
 		At:       a.now.In(a.loc),
+		Merged:   a.in.Merged,
 
 		TargetPercent: a.in.Policy.TargetPercent,
 

@@ -110,16 +110,7 @@ func ActiveWindow(svc Service, announced []Window, t time.Time) (Window, bool) {
 // year ("2026", KindYear) named by label, as of now. It returns the input
 // too, for the daily chart.
 func Build(ctx context.Context, h History, svc Service, kind, label string, now time.Time) (Report, Input, error) {
-	var p Period
-	var err error
-	switch kind {
-	case KindMonth:
-		p, err = ParseMonth(label, svc.Location, now)
-	case KindYear:
-		p, err = ParseYear(label, svc.Location, now)
-	default:
-		err = fmt.Errorf("period kind %q: want month or year", kind)
-	}
+	p, err := periodOf(svc, kind, label, now)
 	if err != nil {
 		return Report{}, Input{}, err
 	}
@@ -127,10 +118,27 @@ func Build(ctx context.Context, h History, svc Service, kind, label string, now 
 	if err != nil {
 		return Report{}, in, err
 	}
-	if kind == KindYear {
-		return AccountYear(in), in, nil
+	return accountKind(kind, in), in, nil
+}
+
+// periodOf is the month or year (kind) named by label in svc's time zone.
+func periodOf(svc Service, kind, label string, now time.Time) (Period, error) {
+	switch kind {
+	case KindMonth:
+		return ParseMonth(label, svc.Location, now)
+	case KindYear:
+		return ParseYear(label, svc.Location, now)
 	}
-	return Account(in), in, nil
+	return Period{}, fmt.Errorf("period kind %q: want month or year", kind)
+}
+
+// accountKind is AccountYear for a year report (with its months), Account
+// for a month.
+func accountKind(kind string, in Input) Report {
+	if kind == KindYear {
+		return AccountYear(in)
+	}
+	return Account(in)
 }
 
 // CheckWindow checks a maintenance window announced at run time before it is

@@ -392,6 +392,7 @@ type summaryRow struct {
 	ErrorBudgetRemainingSeconds float64   `json:"error_budget_remaining_seconds"`
 	OutageCount                 int       `json:"outage_count"`
 	ExcludedOutageCount         int       `json:"excluded_outage_count"`
+	Merged                      *Merged   `json:"merged,omitempty"`
 }
 
 func summarize(r Report) summaryRow {
@@ -403,6 +404,7 @@ func summarize(r Report) summaryRow {
 		ErrorBudgetRemainingSeconds: r.ErrorBudgetRemainingSeconds,
 		OutageCount:                 len(r.Outages),
 		ExcludedOutageCount:         excludedOutages(r),
+		Merged:                      r.Merged,
 	}
 }
 
@@ -665,6 +667,28 @@ func downtimeNote(r Report) string {
 		parts = append(parts, "unmonitored "+duration(r.UnmonitoredSeconds))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// mergedText says which regions a merged report came from and by which
+// rule: "eu, us, merged by rule all: …"; empty for a report of one store.
+func mergedText(m *Merged) string {
+	if m == nil {
+		return ""
+	}
+	s := strings.Join(m.Regions, ", ") + ", merged by rule " + string(m.Rule) + ": "
+	if m.Rule == MergeAny {
+		return s + "down when any region saw it down"
+	}
+	return s + "down only when every region watching saw it down"
+}
+
+// summaryMerged is mergedText of a summary's reports, which come from one
+// set of stores.
+func summaryMerged(reports []Report) string {
+	if len(reports) == 0 {
+		return ""
+	}
+	return mergedText(reports[0].Merged)
 }
 
 func excludedNote(r Report) string {
@@ -1014,6 +1038,9 @@ func textReport(buf *bytes.Buffer, r Report, title string, opts RenderOptions) {
 		{"Period", periodName(r.Period) + ": " + periodBounds(r)},
 		{"Time zone", r.Timezone},
 	}
+	if m := mergedText(r.Merged); m != "" {
+		head = append(head, []string{"Regions", m})
+	}
 	if g := generated(r, opts); g != "" {
 		head = append(head, []string{"Generated", g})
 	}
@@ -1170,6 +1197,9 @@ func summaryText(buf *bytes.Buffer, reports []Report, opts RenderOptions) {
 		rows = append(rows, summaryCells(r))
 	}
 	table(buf, "", rows)
+	if m := summaryMerged(reports); m != "" {
+		buf.WriteString("\nRegions " + plain(m) + "\n")
+	}
 	if len(reports) > 0 {
 		if g := generated(reports[0], opts); g != "" {
 			buf.WriteString("\nGenerated " + g + "\n")
@@ -1243,6 +1273,9 @@ func mdReport(buf *bytes.Buffer, r Report, h, title string, opts RenderOptions) 
 	fmt.Fprintf(buf, "- **SLA:** %s\n", mdEscape(r.SLA))
 	fmt.Fprintf(buf, "- **Period:** %s: %s\n", mdEscape(periodName(r.Period)), periodBounds(r))
 	fmt.Fprintf(buf, "- **Time zone:** %s\n", mdEscape(r.Timezone))
+	if m := mergedText(r.Merged); m != "" {
+		fmt.Fprintf(buf, "- **Regions:** %s\n", mdEscape(m))
+	}
 	if g := generated(r, opts); g != "" {
 		fmt.Fprintf(buf, "- **Generated:** %s\n", mdEscape(g))
 	}
@@ -1373,6 +1406,9 @@ func summaryMarkdown(buf *bytes.Buffer, reports []Report, opts RenderOptions) {
 		rows = append(rows, cells)
 	}
 	mdTable(buf, []string{"Service", "SLA", "Period", "Target", "Uptime", "Met", "Downtime", "Budget left", "Outages"}, "lllrrlrrr", rows)
+	if m := summaryMerged(reports); m != "" {
+		buf.WriteString("\nRegions " + mdEscape(m) + ".\n")
+	}
 	if len(reports) > 0 {
 		if g := generated(reports[0], opts); g != "" {
 			buf.WriteString("\nGenerated " + mdEscape(g) + ".\n")

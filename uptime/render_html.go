@@ -24,6 +24,7 @@ type htmlDoc struct {
 	Title     string
 	Kicker    string
 	Generated string
+	Regions   string // mergedText of a summary
 	Reports   []htmlReport
 	Summary   []htmlSummaryRow
 	Notes     []string
@@ -32,6 +33,7 @@ type htmlDoc struct {
 type htmlReport struct {
 	Kicker                                                string
 	Service, SLA, PeriodName, Bounds, Timezone, Generated string
+	Regions                                               string // mergedText; empty for one store
 
 	Uptime, Target string
 	Verdict        string // met, notmet or none: a CSS class
@@ -138,6 +140,7 @@ func renderSummaryHTML(buf *bytes.Buffer, reports []Report, opts RenderOptions) 
 	if len(reports) > 0 {
 		doc.Generated = generated(reports[0], opts)
 	}
+	doc.Regions = summaryMerged(reports)
 	for _, r := range reports {
 		doc.Summary = append(doc.Summary, htmlSummaryRow{
 			Service: r.Service, SLA: r.SLA, Period: periodName(r.Period), Target: percent(r.TargetPercent) + "%",
@@ -178,6 +181,7 @@ func htmlReportOf(r Report, opts RenderOptions, daily []DailyPoint) htmlReport {
 		Bounds:      periodBounds(r),
 		Timezone:    r.Timezone,
 		Generated:   generated(r, opts),
+		Regions:     mergedText(r.Merged),
 		Uptime:      uptimeShort(r),
 		Target:      percent(r.TargetPercent) + "%",
 		Verdict:     verdictClass(r.Met),
