@@ -12,10 +12,24 @@
 # The config must set storage.path: /var/lib/slawatch/slawatch.db (the volume);
 # relative paths resolve against /etc/slawatch, which is mounted read-only.
 #
-# Honest note: no Docker engine runs on the development machines, so this file is
-# not built in CI and has not been built by the tests; `go test ./configs/` only
-# checks that the package it builds and the version variable it sets exist. Build
-# it once by hand before relying on it.
+# Honest note: no Docker engine runs where the tests run, so CI never builds this
+# image. TestDockerfile (configs/) does natively what it can: it parses this file
+# and runs the build stage's RUN commands as written, less --mount and with /out
+# redirected to a temporary directory, with the local Go toolchain and VERSION
+# set (go mod download beside copies of go.mod and go.sum alone; the go build in
+# the repo itself, not in a context filtered by .dockerignore). It checks the
+# binary is static (no ELF interpreter, no shared libraries) and prints that
+# version, then runs it as the runtime stage would: ENTRYPOINT + CMD as USER
+# 65532:65532 from /, /etc/slawatch/slawatch.yaml and /var/lib/slawatch mapped
+# to temporary directories (the config not writable by that user, storage.path
+# in the state directory the build stage makes, owned as COPY --chown says) and
+# --listen 0.0.0.0:9477 mapped to a free port on 127.0.0.1; it must answer
+# /-/ready and stop cleanly on SIGTERM. It also checks that COPY sources exist,
+# GO_VERSION is at least go.mod's, and ENTRYPOINT, EXPOSE, VOLUME and USER agree
+# with the COPYs and CMD. Not checked: docker build itself (BuildKit, the syntax
+# line, cache mounts, the context .dockerignore makes) and the golang and
+# distroless images, which nobody pulls here (their Go, CA certificates, tzdata,
+# the nonroot user). Build the image once by hand before relying on it.
 
 ARG GO_VERSION=1.26
 

@@ -392,27 +392,3 @@ func TestSystemdUnitHardened(t *testing.T) {
 		t.Errorf("%s: [Service] lacks %s", unitFile, strings.Join(missing, ", "))
 	}
 }
-
-// TestDockerfile checks what the Dockerfile assumes of the tree. No Docker
-// engine runs where the tests do, so the image itself is not built here.
-func TestDockerfile(t *testing.T) {
-	df := readFile(t, "../Dockerfile")
-	for _, want := range []string{
-		"FROM golang:", "CGO_ENABLED=0 go build -trimpath", "-X main.version=$VERSION", "./cmd/slawatch",
-		"gcr.io/distroless/static-debian12:nonroot", "EXPOSE 9477", "VOLUME /var/lib/slawatch",
-		`ENTRYPOINT ["/slawatch"]`, `"--listen", "0.0.0.0:9477"`,
-	} {
-		if !strings.Contains(df, want) {
-			t.Errorf("Dockerfile lacks %q", want)
-		}
-	}
-	if !regexp.MustCompile(`(?m)^var version = `).MatchString(readFile(t, "../cmd/slawatch/main.go")) {
-		t.Error("cmd/slawatch/main.go has no `var version`, which the Dockerfile sets with -X main.version")
-	}
-	ignored := strings.Fields(readFile(t, "../.dockerignore"))
-	for _, want := range []string{".git", "bin/", "data/"} {
-		if !slices.Contains(ignored, want) {
-			t.Errorf(".dockerignore does not exclude %s", want)
-		}
-	}
-}

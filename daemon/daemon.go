@@ -91,7 +91,10 @@ type service struct {
 	// unsaved is set while an opened outage has not reached the store
 	// (it failed); the next result retries.
 	unsaved bool
-	usvc    uptime.Service
+	// closed holds outages whose end has not reached the store (it
+	// failed), oldest first; the next result retries them.
+	closed []uptime.Outage
+	usvc   uptime.Service
 	// maint is the maintenance window in force, if any.
 	maint *uptime.Window
 	// recorded is the last state written to the store's state history.
@@ -307,6 +310,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if err := d.store.CloseStates(shutdownCtx, svc.cfg.Name, now); err != nil {
 			d.log.Error("close state history", "service", svc.cfg.Name, "err", err)
 		}
+		d.logUnsaved(svc)
 	}
 	d.log.Info("slawatch stopped")
 	return runErr
@@ -497,11 +501,15 @@ func (d *Daemon) onResult(r probe.Result) {
 	svc.last[r.Probe] = r
 	from := svc.state()
 	tr := svc.tracker.Observe(r)
+	// Outages that closed while the store could not be written, oldest first.
+	for len(svc.closed) > 0 && d.saveClosed(svc, svc.closed[0]) {
+		svc.closed = svc.closed[1:]
+	}
 	if tr.Opened != nil || svc.unsaved {
 		d.saveOpened(svc)
 	}
-	if tr.Closed != nil {
-		d.saveClosed(svc, *tr.Closed)
+	if tr.Closed != nil && !d.saveClosed(svc, *tr.Closed) {
+		svc.closed = append(svc.closed, *tr.Closed)
 	}
 	if to := svc.state(); to != from {
 		d.log.Info("service state changed", "service", r.Service, "from", from, "to", to, "probe", r.Probe, "reason", r.Err)
@@ -553,7 +561,10 @@ func (d *Daemon) saveOpened(svc *service) {
 	d.log.Warn("outage opened", "service", o.Service, "id", id, "start", o.Start, "probe", o.Probe, "cause", o.Cause)
 }
 
-func (d *Daemon) saveClosed(svc *service, o uptime.Outage) {
+// saveClosed writes a closed outage: whole when it never reached the store
+// while open, otherwise its end. It reports false when the write failed and
+// is worth retrying (the store cannot be written).
+func (d *Daemon) saveClosed(svc *service, o uptime.Outage) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var err error
@@ -564,12 +575,42 @@ func (d *Daemon) saveClosed(svc *service, o uptime.Outage) {
 	} else {
 		err = d.store.CloseOutage(ctx, o.ID, o.End)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict):
+		// Deleted or closed by hand meanwhile: nothing to retry.
 		d.log.Error("store closed outage", "service", o.Service, "id", o.ID, "err", err)
-		return
+	case err != nil:
+		d.log.Error("store closed outage; will retry", "service", o.Service, "id", o.ID, "err", err)
+		return false
+	default:
+		d.log.Info("outage closed", "service", o.Service, "id", o.ID, "start", o.Start, "end", o.End,
+			"duration", o.End.Sub(o.Start).String())
 	}
-	d.log.Info("outage closed", "service", o.Service, "id", o.ID, "start", o.Start, "end", o.End,
-		"duration", o.End.Sub(o.Start).String())
+	return true
+}
+
+// logUnsaved names, when the daemon stops, what of the outages of svc never
+// reached the store, so that it can be entered by hand.
+func (d *Daemon) logUnsaved(svc *service) {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	lost := slices.Clone(svc.closed)
+	if o, ok := svc.tracker.OpenOutage(); ok && o.ID == 0 {
+		lost = append(lost, o)
+	}
+	for _, o := range lost {
+		if o.ID != 0 {
+			d.log.Error("outage end not stored (the store could not be written); close it with slawatch outage close",
+				"service", o.Service, "id", o.ID, "end", o.End)
+			continue
+		}
+		args := []any{"service", o.Service, "start", o.Start}
+		if !o.End.IsZero() {
+			args = append(args, "end", o.End)
+		}
+		d.log.Error("outage not stored (the store could not be written); enter it with slawatch outage add",
+			append(args, "cause", o.Cause)...)
+	}
 }
 
 func (d *Daemon) observeMetrics(r probe.Result) {

@@ -390,11 +390,11 @@ func (s *Store) CountOutagesByService(ctx context.Context) (map[string]int64, er
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return classify(err)
+		return s.writeErr(err)
 	}
 	defer rollback(tx)
 	if err := fn(tx); err != nil {
-		return classify(err)
+		return s.writeErr(err)
 	}
-	return classify(tx.Commit())
+	return s.writeErr(tx.Commit())
 }

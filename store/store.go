@@ -74,6 +74,16 @@ type probeKey struct{ service, name string }
 func Open(ctx context.Context, path string) (*Store, error) {
 	s, err := open(ctx, path)
 	if err != nil {
+		// SQLite says only "unable to open database file" when the file or
+		// its directory is on a read-only file system.
+		if cannotWrite(err) {
+			switch exists, ro := onReadOnlyFS(path); {
+			case ro && exists:
+				err = fmt.Errorf("%w: the file system holding it is read-only", ErrReadOnly)
+			case ro:
+				err = fmt.Errorf("%w: it does not exist and cannot be created on a read-only file system", ErrReadOnly)
+			}
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
@@ -287,6 +297,68 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %w", ErrDiskFull, err)
 	}
 	return err
+}
+
+// writeErr classifies the error of a write transaction. A file system that
+// turns read-only under an open store (the kernel does that after an I/O
+// error) makes SQLite report a disk I/O error; that reads as ErrReadOnly,
+// naming the file.
+func (s *Store) writeErr(err error) error {
+	err = classify(err)
+	if errors.Is(err, ErrReadOnly) || errors.Is(err, ErrDiskFull) || !cannotWrite(err) {
+		return err
+	}
+	if _, ro := onReadOnlyFS(s.path); ro {
+		return fmt.Errorf("%w: %s is on a read-only file system: %w", ErrReadOnly, s.path, err)
+	}
+	return err
+}
+
+// cannotWrite reports whether err may come from a file that cannot be
+// written: SQLite could not open it, write it or was refused.
+func cannotWrite(err error) bool {
+	if errors.Is(err, ErrReadOnly) {
+		return true
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM:
+		return true
+	}
+	return false
+}
+
+// onReadOnlyFS reports whether path, or when it does not exist (exists is
+// false) the nearest directory above it that does, is on a file system that
+// refuses writes with EROFS. access(2) does not tell when the kernel made
+// the file system read-only after an error (ext4's emergency_ro), so it
+// creates and removes a file beside the store: the store file itself must
+// not be opened, because closing a descriptor of it would drop the SQLite
+// locks this process holds on it.
+func onReadOnlyFS(path string) (exists, ro bool) {
+	_, err := os.Stat(path)
+	exists = err == nil
+	dir := filepath.Dir(path)
+	for {
+		_, err := os.Stat(dir)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrNotExist) || dir == filepath.Dir(dir) {
+			return exists, false
+		}
+		dir = filepath.Dir(dir)
+	}
+	f, err := os.CreateTemp(dir, ".slawatch-write-check-*")
+	if err != nil {
+		return exists, errors.Is(err, syscall.EROFS)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return exists, false
 }
 
 // rollback ends tx when it was not committed; its error is of no interest

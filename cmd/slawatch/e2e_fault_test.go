@@ -27,19 +27,26 @@ import (
 // unless SLAWATCH_INTEGRATION=required.
 func smallDisk(t *testing.T, size string) string {
 	t.Helper()
-	dir := t.TempDir()
-	mnt := filepath.Join(dir, "disk")
+	mnt := filepath.Join(t.TempDir(), "disk")
 	if err := os.MkdirAll(mnt, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt).CombinedOutput(); err != nil {
+	mountForTest(t, "a tmpfs", mnt, "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt)
+	return mnt
+}
+
+// mountForTest runs mount with args, which mount something (what, for
+// messages) on mnt, and unmounts it when the test ends. Mounting needs root
+// (as CI has); elsewhere the test skips unless SLAWATCH_INTEGRATION=required.
+func mountForTest(t *testing.T, what, mnt string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
 		if os.Getenv("SLAWATCH_INTEGRATION") == "required" {
-			t.Fatalf("mount a tmpfs for the full-disk test: %v: %s", err, out)
+			t.Fatalf("mount %s for the test: %v: %s", what, err, out)
 		}
-		t.Skipf("cannot mount a tmpfs here (%v); the full-disk test needs root", err)
+		t.Skipf("cannot mount %s here (%v); the test needs root", what, err)
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", mnt).Run() })
-	return mnt
 }
 
 // TestE2EFullDiskMakesDaemonNotReady: when the store's disk fills up the
