@@ -502,13 +502,13 @@ func (d *Daemon) onResult(r probe.Result) {
 	from := svc.state()
 	tr := svc.tracker.Observe(r)
 	// Outages that closed while the store could not be written, oldest first.
-	for len(svc.closed) > 0 && d.saveClosed(svc, svc.closed[0]) {
+	for len(svc.closed) > 0 && d.saveClosed(svc, svc.closed[0], true) {
 		svc.closed = svc.closed[1:]
 	}
 	if tr.Opened != nil || svc.unsaved {
 		d.saveOpened(svc)
 	}
-	if tr.Closed != nil && !d.saveClosed(svc, *tr.Closed) {
+	if tr.Closed != nil && !d.saveClosed(svc, *tr.Closed, false) {
 		svc.closed = append(svc.closed, *tr.Closed)
 	}
 	if to := svc.state(); to != from {
@@ -552,8 +552,13 @@ func (d *Daemon) saveOpened(svc *service) {
 	id, err := d.store.InsertOutage(ctx, o)
 	d.storeWrote(err)
 	if err != nil {
+		// Every result retries; the first failure is the one worth an ERROR.
+		level := slog.LevelError
+		if svc.unsaved {
+			level = slog.LevelDebug
+		}
 		svc.unsaved = true
-		d.log.Error("store opened outage; will retry", "service", o.Service, "err", err)
+		d.log.Log(ctx, level, "store opened outage; will retry", "service", o.Service, "err", err)
 		return
 	}
 	svc.unsaved = false
@@ -563,8 +568,9 @@ func (d *Daemon) saveOpened(svc *service) {
 
 // saveClosed writes a closed outage: whole when it never reached the store
 // while open, otherwise its end. It reports false when the write failed and
-// is worth retrying (the store cannot be written).
-func (d *Daemon) saveClosed(svc *service, o uptime.Outage) bool {
+// is worth retrying (the store cannot be written); retry says this is a
+// retry, logged at debug level only.
+func (d *Daemon) saveClosed(svc *service, o uptime.Outage, retry bool) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var err error
@@ -580,7 +586,11 @@ func (d *Daemon) saveClosed(svc *service, o uptime.Outage) bool {
 		// Deleted or closed by hand meanwhile: nothing to retry.
 		d.log.Error("store closed outage", "service", o.Service, "id", o.ID, "err", err)
 	case err != nil:
-		d.log.Error("store closed outage; will retry", "service", o.Service, "id", o.ID, "err", err)
+		level := slog.LevelError
+		if retry {
+			level = slog.LevelDebug
+		}
+		d.log.Log(ctx, level, "store closed outage; will retry", "service", o.Service, "id", o.ID, "err", err)
 		return false
 	default:
 		d.log.Info("outage closed", "service", o.Service, "id", o.ID, "start", o.Start, "end", o.End,

@@ -65,7 +65,10 @@ type Writer struct {
 	buf     []probe.Result
 	spans   map[string]spanRow // service → its open monitored span
 	failing bool
-	rest    time.Time // no flush of its own before then; see flushAll
+	// failLogged is when a failed flush was last logged; zero while
+	// flushes succeed.
+	failLogged time.Time
+	rest       time.Time // no flush of its own before then; see flushAll
 }
 
 type flushReq struct {
@@ -215,8 +218,17 @@ func (w *Writer) flushBackground() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := w.flushAll(ctx, true)
-	if err != nil {
+	switch {
+	case err != nil && time.Since(w.failLogged) >= time.Minute:
+		// A store that cannot be written fails every second: say so at
+		// once, then once a minute.
+		w.failLogged = time.Now()
 		w.log.Error("flush failed, will retry", "err", err, "pending", len(w.buf))
+	case err == nil && !w.failLogged.IsZero():
+		w.failLogged = time.Time{}
+		w.log.Info("flush succeeded again; held results written")
+	}
+	if err != nil {
 		if n := len(w.buf) - w.opts.MaxPending; n > 0 {
 			w.log.Error("too many results pending, dropped the oldest", "dropped", n)
 			w.buf = append(w.buf[:0], w.buf[n:]...)
