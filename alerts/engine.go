@@ -199,8 +199,10 @@ func (e *Engine) Get(fingerprint string) (Alert, bool) {
 // first Eval. Resolved alerts are ignored; an alert the engine already
 // holds is replaced. A restored firing alert whose condition no longer
 // holds resolves the usual way (KeepFiringFor, then damping), counted from
-// the first evaluation after the restart.
-func (e *Engine) Restore(alerts []Alert) {
+// the first evaluation after the restart; keepFiringFor gives each restored
+// alert its rule's KeepFiringFor (nil: none), which the engine otherwise
+// learns only when the condition is seen again.
+func (e *Engine) Restore(alerts []Alert, keepFiringFor func(Alert) time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, a := range alerts {
@@ -212,7 +214,11 @@ func (e *Engine) Restore(alerts []Alert) {
 		if a.State == StatePending {
 			a.FiredAt = time.Time{}
 		}
-		e.alerts[a.Fingerprint()] = &tracked{a: a}
+		t := &tracked{a: a}
+		if keepFiringFor != nil {
+			t.keepFiringFor = keepFiringFor(a)
+		}
+		e.alerts[a.Fingerprint()] = t
 	}
 }
 

@@ -248,7 +248,7 @@ func TestRestoreDoesNotRefire(t *testing.T) {
 
 	// The daemon restarts at +3m and restores what its store holds.
 	after := alerts.NewEngine(alerts.DefaultDamping)
-	after.Restore(append(stored, alerts.Alert{Labels: map[string]string{"alertname": "Old"}, State: alerts.StateResolved}))
+	after.Restore(append(stored, alerts.Alert{Labels: map[string]string{"alertname": "Old"}, State: alerts.StateResolved}), nil)
 	if !reflect.DeepEqual(after.Active(), stored) {
 		t.Fatalf("restored\n%+v\nwant\n%+v", after.Active(), stored)
 	}
@@ -266,6 +266,33 @@ func TestRestoreDoesNotRefire(t *testing.T) {
 	after.Apply(at(11*time.Minute), []alerts.Condition{pending})
 	if got := after.Apply(at(16*time.Minute), []alerts.Condition{pending}); moves(got) != "portal:firing>resolved" {
 		t.Errorf("at +16m: %q, want portal resolved", moves(got))
+	}
+}
+
+// A restored firing alert keeps firing for its rule's KeepFiringFor after
+// its condition is gone, though the condition is never seen again after the
+// restart.
+func TestRestoreKeepsFiringFor(t *testing.T) {
+	before := alerts.NewEngine(0)
+	c := cond("portal", 0, 10*time.Minute)
+	before.Apply(at(0), []alerts.Condition{c})
+	stored := before.Active()
+
+	after := alerts.NewEngine(0)
+	after.Restore(stored, func(a alerts.Alert) time.Duration {
+		if a.Labels["service"] != "portal" {
+			t.Errorf("asked for %v", a.Labels)
+		}
+		return 10 * time.Minute
+	})
+	if got := after.Apply(at(time.Minute), nil); len(got) != 0 {
+		t.Errorf("condition gone at +1m: %q, want it to keep firing", moves(got))
+	}
+	if got := after.Apply(at(10*time.Minute), nil); len(got) != 0 {
+		t.Errorf("at +10m: %q, want it still firing (9 minutes since the condition went)", moves(got))
+	}
+	if got := after.Apply(at(11*time.Minute), nil); moves(got) != "portal:firing>resolved" {
+		t.Errorf("at +11m: %q, want it resolved", moves(got))
 	}
 }
 

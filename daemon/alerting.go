@@ -406,7 +406,17 @@ func (a *alerting) restore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.engine.Restore(stored)
+	cfg := a.d.cfg.Load()
+	a.mu.Lock()
+	global := a.cfg.Rules
+	a.mu.Unlock()
+	a.engine.Restore(stored, func(al alerts.Alert) time.Duration {
+		sc := cfg.Service(al.Labels[alerts.LabelService])
+		if sc == nil {
+			return 0
+		}
+		return overrides(global, sc).Resolve(al.Labels[alerts.LabelAlertname]).KeepFiringFor
+	})
 	return nil
 }
 

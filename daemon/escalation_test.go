@@ -414,3 +414,58 @@ func TestEscalationUnacknowledgedClimbsTheRoute(t *testing.T) {
 		t.Fatalf("messages: oncall %d, lead %d, cto %d; want one each", len(oncall.messages()), len(lead.messages()), len(cto.messages()))
 	}
 }
+
+// TestRestartKeepsFiringFor: a firing alert restored after a restart keeps
+// its rule's keep_firing_for (set on the service) though its condition is
+// already gone at the first evaluation, so the restarted daemon never sees
+// the condition that would tell it the rule's settings.
+func TestRestartKeepsFiringFor(t *testing.T) {
+	clock := &fakeClock{t: time.Now().Add(24 * time.Hour)}
+	target := testutil.NewTarget(t)
+	target.SetDown(true)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "slawatch.yaml")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, `storage: {path: slawatch.db}
+defaults: {interval: 100ms, timeout: 50ms, failure_threshold: 1, success_threshold: 1}
+services:
+  - name: portal
+    alert_rules: {ServiceDown: {keep_firing_for: 1h}}
+    probes:
+      - {name: health, http: {url: %q}}
+alerts:
+  damping: 0s
+`, target.URL), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	firing := func(td *testDaemon) bool {
+		as := td.alerts(t)
+		return len(as) == 1 && as[0].State == alerts.StateFiring
+	}
+	td := startTestDaemon(t, cfg, clock)
+	testutil.Eventually(t, 30*time.Second, "ServiceDown firing", func() bool { return firing(td) })
+	// The service recovers; the alert keeps firing (keep_firing_for).
+	target.SetDown(false)
+	testutil.Eventually(t, 30*time.Second, "portal up again", func() bool {
+		st := td.d.Services()
+		return len(st) == 1 && st[0].State == "up"
+	})
+	td.evalAt(t, clock, clock.Now().Add(time.Minute))
+	if !firing(td) {
+		t.Fatal("resolved at once, despite keep_firing_for")
+	}
+	td.stop()
+
+	// Restarted, the daemon has no outage to resume: the condition is false
+	// from the first evaluation on.
+	start := clock.Now()
+	td = startTestDaemon(t, cfg, clock)
+	td.evalAt(t, clock, start)
+	td.evalAt(t, clock, start.Add(59*time.Minute))
+	if !firing(td) {
+		t.Fatalf("59 minutes after the restart: %+v, want it still firing (keep_firing_for 1h)", td.alerts(t))
+	}
+	td.evalAt(t, clock, start.Add(61*time.Minute))
+	if as := td.alerts(t); len(as) != 1 || as[0].State != alerts.StateResolved {
+		t.Fatalf("61 minutes after: %+v, want it resolved", as)
+	}
+}
