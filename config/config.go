@@ -39,6 +39,9 @@ type Config struct {
 type Storage struct {
 	Path         string        `yaml:"path"`          // absolute; default data/slawatch.db next to the config
 	RawRetention time.Duration `yaml:"raw_retention"` // default 30d, at least 1h
+	// RollupRetention is how long hourly rollups are kept: default 400d,
+	// 0 keeps them for ever; otherwise at least RawRetention.
+	RollupRetention time.Duration `yaml:"rollup_retention"`
 }
 
 // Server configures the daemon's HTTP listener and API.

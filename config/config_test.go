@@ -74,7 +74,8 @@ var badFixtures = map[string][]want{
 		{"bad_names.yaml", 3, "services[1].name", "a service needs a name"},
 		{"bad_names.yaml", 3, "services[1].environment", `unknown value "staging"; want production, acceptance, test or development`},
 	},
-	"raw_retention.yaml": {{"raw_retention.yaml", 2, "storage.raw_retention", "too short"}},
+	"raw_retention.yaml":    {{"raw_retention.yaml", 2, "storage.raw_retention", "too short"}},
+	"rollup_retention.yaml": {{"rollup_retention.yaml", 3, "storage.rollup_retention", "168h0m0s is shorter than raw_retention (720h0m0s)"}},
 }
 
 func TestBadFixtures(t *testing.T) {
@@ -139,7 +140,7 @@ func TestGoodFixture(t *testing.T) {
 		t.Errorf("Files = %q, want %q", cfg.Files, want)
 	}
 	// Defaults, and paths made absolute against the config's directory.
-	if cfg.Storage.Path != abs("data/slawatch.db") || cfg.Storage.RawRetention != 14*24*time.Hour {
+	if cfg.Storage.Path != abs("data/slawatch.db") || cfg.Storage.RawRetention != 14*24*time.Hour || cfg.Storage.RollupRetention != 400*24*time.Hour {
 		t.Errorf("Storage = %+v", cfg.Storage)
 	}
 	if cfg.Server.Listen != "127.0.0.1:9477" || cfg.Server.APITokensFile != abs("tokens.txt") {

@@ -22,6 +22,7 @@ import (
 const (
 	DefaultStoragePath      = "data/slawatch.db"
 	DefaultRawRetention     = 30 * 24 * time.Hour
+	DefaultRollupRetention  = 400 * 24 * time.Hour // a year and a month: a year can be compared with the one before
 	DefaultListen           = "127.0.0.1:9477"
 	DefaultConcurrency      = 512
 	DefaultInterval         = 30 * time.Second
@@ -192,6 +193,14 @@ func (c *checker) storage() {
 		s.RawRetention = DefaultRawRetention
 	} else if s.RawRetention < time.Hour {
 		c.errf("storage.raw_retention", "%s is too short; keep raw results at least 1h", s.RawRetention)
+	}
+	switch {
+	case !c.set("storage.rollup_retention"):
+		s.RollupRetention = DefaultRollupRetention
+	case s.RollupRetention < 0:
+		c.errf("storage.rollup_retention", "%s is negative; 0 keeps rollups for ever", s.RollupRetention)
+	case s.RollupRetention > 0 && s.RollupRetention < s.RawRetention:
+		c.errf("storage.rollup_retention", "%s is shorter than raw_retention (%s): rollups summarize the raw results, keep them at least as long", s.RollupRetention, s.RawRetention)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/slawatch/slawatch/internal/testutil"
+	"github.com/slawatch/slawatch/probe"
+	"github.com/slawatch/slawatch/store"
 )
 
 // TestReloadKeepsUnchangedBackupReaders: a reload reads again only the
@@ -71,4 +73,59 @@ backups:
 		t.Errorf("sets after the reload: %v, want a and b", td.d.backups.order)
 	}
 	td.stop()
+}
+
+// TestPruneAtStart: the daemon prunes raw results older than
+// raw_retention and hourly rollups older than rollup_retention when it
+// starts (and hourly after), and keeps what is younger.
+func TestPruneAtStart(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now().UTC().Truncate(time.Hour)
+	st, err := store.Open(context.Background(), filepath.Join(dir, "slawatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := st.NewWriter(store.WriterOptions{})
+	for _, age := range []time.Duration{500 * 24 * time.Hour, 100 * 24 * time.Hour, 24 * time.Hour} {
+		w.Add(probe.Result{Service: "portal", Probe: "health", Start: now.Add(-age), Duration: time.Millisecond, Success: true})
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	cfg := filepath.Join(dir, "slawatch.yaml")
+	if err := os.WriteFile(cfg, []byte("storage: {path: slawatch.db}\nservices:\n  - {name: portal}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	td := startTestDaemon(t, cfg, &fakeClock{t: now})
+	ages := func(rows func() ([]time.Time, error)) string {
+		ts, err := rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, at := range ts {
+			out = append(out, fmt.Sprintf("%dd", int(now.Sub(at)/(24*time.Hour))))
+		}
+		return strings.Join(out, " ")
+	}
+	results := func() ([]time.Time, error) {
+		rs, err := td.d.store.Results(context.Background(), "portal", "", time.Time{}, time.Time{}, 0)
+		var out []time.Time
+		for _, r := range rs {
+			out = append(out, r.Start)
+		}
+		return out, err
+	}
+	rollups := func() ([]time.Time, error) {
+		rs, err := td.d.store.Rollups(context.Background(), "portal", time.Time{}, time.Time{})
+		var out []time.Time
+		for _, r := range rs {
+			out = append(out, r.Hour)
+		}
+		return out, err
+	}
+	testutil.Eventually(t, 30*time.Second, "pruned", func() bool {
+		return ages(results) == "1d" && ages(rollups) == "100d 1d"
+	})
 }

@@ -643,13 +643,24 @@ func (d *Daemon) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		cutoff := d.opts.Now().Add(-d.cfg.Load().Storage.RawRetention)
+		st := d.cfg.Load().Storage
+		cutoff := d.opts.Now().Add(-st.RawRetention)
 		n, err := d.store.PruneResults(ctx, cutoff)
 		switch {
 		case err != nil && !errors.Is(err, context.Canceled):
 			d.log.Error("prune raw probe results", "err", err)
 		case n > 0:
 			d.log.Info("pruned raw probe results", "rows", n, "before", cutoff)
+		}
+		if st.RollupRetention > 0 {
+			cutoff := d.opts.Now().Add(-st.RollupRetention)
+			n, err := d.store.PruneRollups(ctx, cutoff)
+			switch {
+			case err != nil && !errors.Is(err, context.Canceled):
+				d.log.Error("prune hourly rollups", "err", err)
+			case n > 0:
+				d.log.Info("pruned hourly rollups", "rows", n, "before", cutoff)
+			}
 		}
 		select {
 		case <-ctx.Done():
