@@ -43,6 +43,8 @@ var fuzzReads = []string{
 	5: "/api/v1/alerts",
 	6: "/api/v1/outages/{}",
 	7: "/api/v1/services/{}",
+	8: "/api/v1/services/portal/history",
+	9: "/api/v1/services/{}/history",
 }
 
 func newFuzzServer(f *testing.F) *Server {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/slawatch/slawatch/alerts"
 	"github.com/slawatch/slawatch/backup"
+	"github.com/slawatch/slawatch/probe"
 	"github.com/slawatch/slawatch/store"
 	"github.com/slawatch/slawatch/uptime"
 )
@@ -67,6 +68,9 @@ type Store interface {
 	AddBackup(ctx context.Context, set string, r backup.Record, at time.Time) (int64, error)
 	AddRestoreTest(ctx context.Context, set string, t backup.RestoreTest, by string, at time.Time) (int64, error)
 	alerts.FiredSource
+	// Probe history: hourly rollups and raw results.
+	Rollups(ctx context.Context, service string, from, to time.Time) ([]store.Rollup, error)
+	Results(ctx context.Context, service, probeName string, from, to time.Time, limit int) ([]probe.Result, error)
 }
 
 // OutageStore is what the web layer needs from the store.
@@ -193,6 +197,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /-/reload", s.auth(s.reload))
 	m.HandleFunc("GET /api/v1/services", s.listServices)
 	m.HandleFunc("GET /api/v1/services/{name}", s.getService)
+	m.HandleFunc("GET /api/v1/services/{name}/history", s.history)
 	m.HandleFunc("GET /api/v1/outages", s.listOutages)
 	m.HandleFunc("GET /api/v1/outages/{id}", s.getOutage)
 	m.HandleFunc("POST /api/v1/outages", s.auth(s.addOutage))
