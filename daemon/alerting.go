@@ -424,13 +424,31 @@ func (a *alerting) restore(ctx context.Context) error {
 const burnWindow = 6 * time.Hour
 
 // burnDowntime is a service's counted downtime over the last burnWindow:
-// outages (an open one to now) minus maintenance and force majeure.
-func burnDowntime(ctx context.Context, d *Daemon, us uptime.Service, now time.Time) (uptime.Set, error) {
+// outages (an open one to now) minus maintenance and force majeure. The
+// history comes from have when it covers the window (the year to date the
+// uptime refresh has just read; at a year's first hours it does not), and
+// from the store otherwise.
+func burnDowntime(ctx context.Context, d *Daemon, us uptime.Service, now time.Time, have *uptime.Input) (uptime.Set, error) {
 	p := uptime.Period{Kind: "window", Start: now.Add(-burnWindow), End: now}
+	if have != nil && covers(*have, p, now) {
+		return burnFrom(*have, us, p, now), nil
+	}
 	in, err := uptime.Gather(ctx, d.store, us, p, now)
 	if err != nil {
 		return nil, err
 	}
+	return burnFrom(in, us, p, now), nil
+}
+
+// covers reports whether in, gathered as of now, holds every outage and
+// window that overlaps p: uptime.Gather reads what overlaps its period up
+// to now.
+func covers(in uptime.Input, p uptime.Period, now time.Time) bool {
+	return in.Now.Equal(now) && !in.Period.Start.After(p.Start) && !in.Period.End.Before(now) && p.End.Equal(now)
+}
+
+// burnFrom is burnDowntime over the history in, clipped to p.
+func burnFrom(in uptime.Input, us uptime.Service, p uptime.Period, now time.Time) uptime.Set {
 	var down, excl []uptime.Interval
 	for _, o := range in.Outages {
 		iv := uptime.Interval{Start: o.Start, End: o.End}
@@ -448,7 +466,7 @@ func burnDowntime(ctx context.Context, d *Daemon, us uptime.Service, now time.Ti
 			excl = append(excl, w.Interval())
 		}
 	}
-	return uptime.Union(down).Subtract(uptime.Union(excl)).Clip(p.Interval()), nil
+	return uptime.Union(down).Subtract(uptime.Union(excl)).Clip(p.Interval())
 }
 
 // Alerts lists the active alerts and those resolved in the last day, newest

@@ -49,6 +49,9 @@ type Options struct {
 	// evalEvery and deliverEvery shorten the alerting cadence in tests
 	// (default alertEvalEvery, deliverEvery).
 	evalEvery, deliverEvery time.Duration
+	// onLag, when set, is told how late each probe attempt started
+	// (probe.SchedulerOptions.OnLag); the load test measures with it.
+	onLag func(service, probe string, lag time.Duration)
 }
 
 // Daemon is a running slawatch.
@@ -222,6 +225,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		OnSkip: func(service, name string) {
 			d.m.probesSkipped.WithLabelValues(service, name).Inc()
 		},
+		OnLag: d.opts.onLag,
 	})
 	d.web = web.New(web.Options{Backend: d, Store: st, Registry: d.reg, Logger: d.log, Now: d.opts.Now})
 	d.web.SetTokens(tokens)

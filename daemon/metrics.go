@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,11 +51,19 @@ type metrics struct {
 	uptimeRatio       *prometheus.GaugeVec
 	uptimeTarget      *prometheus.GaugeVec
 	budgetRemaining   *prometheus.GaugeVec
+
+	// exported is the state setState last exported for each service:
+	// setState runs for every probe result and for every service every
+	// second (the maintenance check), and looking up its six series each
+	// time cost more than the rest of the state tracking.
+	exportedMu sync.Mutex
+	exported   map[string]uptime.State
 }
 
 func newMetrics(reg *prometheus.Registry, version string, outages outageCounter, log *slog.Logger) *metrics {
 	sp := []string{"service", "probe"}
 	m := &metrics{
+		exported: map[string]uptime.State{},
 		probeSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "slawatch_probe_success", Help: "Whether the probe's last attempt succeeded (1) or failed (0).",
 		}, sp),
@@ -158,8 +167,15 @@ func newMetrics(reg *prometheus.Registry, version string, outages outageCounter,
 	return m
 }
 
-// setState exports a service's state as one series a state.
+// setState exports a service's state as one series a state. The series
+// are set only when the state differs from the one last exported.
 func (m *metrics) setState(service string, s uptime.State) {
+	m.exportedMu.Lock()
+	defer m.exportedMu.Unlock()
+	if cur, ok := m.exported[service]; ok && cur == s {
+		return
+	}
+	m.exported[service] = s
 	for _, st := range uptime.States {
 		v := 0.0
 		if st == s {
@@ -246,6 +262,9 @@ func (m *metrics) forgetProbe(service, probe string) {
 }
 
 func (m *metrics) forgetService(service string) {
+	m.exportedMu.Lock()
+	delete(m.exported, service)
+	m.exportedMu.Unlock()
 	l := prometheus.Labels{"service": service}
 	for _, v := range []*prometheus.MetricVec{m.probeSuccess.MetricVec, m.probesTotal.MetricVec, m.probesSkipped.MetricVec,
 		m.certExpiry.MetricVec, m.serviceUp.MetricVec, m.serviceState.MetricVec, m.maintenanceActive.MetricVec,

@@ -91,43 +91,80 @@ type toDate struct {
 	Month, Year *uptime.Report
 }
 
-// refreshUptime recomputes month- and year-to-date uptime of every service
-// with a policy.
+// refreshUptime recomputes month- and year-to-date uptime of every service,
+// and the recent downtime the burn-rate rules read for those with a policy.
 func (d *Daemon) refreshUptime(ctx context.Context) {
 	now := d.opts.Now()
 	for _, svc := range d.serviceList() {
 		svc.mu.Lock()
-		us := svc.usvc
+		us, hasPolicy := svc.usvc, svc.cfg.Pol != nil
 		svc.mu.Unlock()
-		var td toDate
-		for _, kind := range []string{uptime.KindMonth, uptime.KindYear} {
-			p, err := uptime.CurrentPeriod(kind, us.Location, now)
-			if err != nil {
-				d.log.Error("uptime period", "service", us.Name, "err", err)
-				continue
+		td, year := d.uptimeToDate(ctx, us, now)
+		// Only the burn-rate rules read it, and only for a service with a
+		// policy.
+		var burn uptime.Set
+		if hasPolicy {
+			var err error
+			if burn, err = burnDowntime(ctx, d, us, now, year); err != nil && ctx.Err() == nil {
+				d.log.Error("recent downtime", "service", us.Name, "err", err)
 			}
-			in, err := uptime.Gather(ctx, d.store, us, p, now)
-			if err != nil {
-				if ctx.Err() == nil {
-					d.log.Error("uptime to date", "service", us.Name, "period", kind, "err", err)
-				}
-				continue
-			}
-			r := uptime.Account(in)
-			if kind == uptime.KindMonth {
-				td.Month = &r
-			} else {
-				td.Year = &r
-			}
-			d.m.setUptime(us.Name, us.SLA, kind, r)
-		}
-		burn, err := burnDowntime(ctx, d, us, now)
-		if err != nil && ctx.Err() == nil {
-			d.log.Error("recent downtime", "service", us.Name, "err", err)
 		}
 		svc.mu.Lock()
 		svc.toDate = td
 		svc.burnDowntime = burn
 		svc.mu.Unlock()
 	}
+}
+
+// uptimeToDate reads the service's year to date once and accounts the
+// year and, from the same preparation (AccountYear), the month: a month
+// reported from its year is the month accounted on its own. It returns the
+// year's history too (nil when it could not be read), from which the
+// burn-rate downtime is taken. Reading the store once a refresh instead of
+// three times (month, year, the last hours) matters: the refresh's reads
+// are most of the daemon's CPU at thousands of services. Only at the very
+// instant a month begins is it missing from the year's months; then it is
+// read on its own.
+func (d *Daemon) uptimeToDate(ctx context.Context, us uptime.Service, now time.Time) (toDate, *uptime.Input) {
+	var td toDate
+	var year *uptime.Input
+	account := func(kind string) *uptime.Report {
+		p, err := uptime.CurrentPeriod(kind, us.Location, now)
+		if err != nil {
+			d.log.Error("uptime period", "service", us.Name, "err", err)
+			return nil
+		}
+		in, err := uptime.Gather(ctx, d.store, us, p, now)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Error("uptime to date", "service", us.Name, "period", kind, "err", err)
+			}
+			return nil
+		}
+		if kind == uptime.KindYear {
+			year = &in
+			r := uptime.AccountYear(in)
+			return &r
+		}
+		r := uptime.Account(in)
+		return &r
+	}
+	if td.Year = account(uptime.KindYear); td.Year != nil {
+		if mp, err := uptime.CurrentPeriod(uptime.KindMonth, us.Location, now); err == nil {
+			for _, m := range td.Year.Months {
+				if m.Period.Start.Equal(mp.Start) && m.Period.End.Equal(mp.End) {
+					td.Month = &m
+				}
+			}
+		}
+		td.Year.Months = nil
+		d.m.setUptime(us.Name, us.SLA, uptime.KindYear, *td.Year)
+	}
+	if td.Month == nil {
+		td.Month = account(uptime.KindMonth)
+	}
+	if td.Month != nil {
+		d.m.setUptime(us.Name, us.SLA, uptime.KindMonth, *td.Month)
+	}
+	return td, year
 }
