@@ -57,8 +57,8 @@ func TestLoadDaemon(t *testing.T) {
 	if os.Getenv("SLAWATCH_LOAD") == "" {
 		t.Skip("set SLAWATCH_LOAD=1 to run the load test")
 	}
-	n := testutil.EnvInt("SLAWATCH_LOAD_ENDPOINTS", 1000)
-	seconds := testutil.EnvInt("SLAWATCH_LOAD_SECONDS", 30)
+	n := testutil.EnvInt(t, "SLAWATCH_LOAD_ENDPOINTS", 1000)
+	seconds := testutil.EnvInt(t, "SLAWATCH_LOAD_SECONDS", 30)
 	interval := testutil.EnvDuration(t, "SLAWATCH_LOAD_INTERVAL", time.Second)
 	scrapeEvery := testutil.EnvDuration(t, "SLAWATCH_LOAD_SCRAPE", 15*time.Second)
 	warmup := testutil.EnvDuration(t, "SLAWATCH_LOAD_WARMUP", max(2*time.Second, interval))

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"github.com/slawatch/slawatch/internal/testutil"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -80,25 +81,8 @@ func BenchmarkBareClientFloor(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for b.Loop() {
-		if err := bareGet(context.Background(), client, url); err != nil {
+		if err := testutil.BareGet(context.Background(), client, url); err != nil {
 			b.Fatal(err)
 		}
 	}
-}
-
-// bareGet is the floor: a GET with a timeout, the body read and closed.
-func bareGet(ctx context.Context, client *http.Client, url string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return err
 }

@@ -32,8 +32,8 @@ func TestLoad1000(t *testing.T) {
 	if os.Getenv("SLAWATCH_LOAD") == "" {
 		t.Skip("set SLAWATCH_LOAD=1 to run the load test")
 	}
-	n := testutil.EnvInt("SLAWATCH_LOAD_ENDPOINTS", 1000)
-	seconds := testutil.EnvInt("SLAWATCH_LOAD_SECONDS", 20)
+	n := testutil.EnvInt(t, "SLAWATCH_LOAD_ENDPOINTS", 1000)
+	seconds := testutil.EnvInt(t, "SLAWATCH_LOAD_SECONDS", 20)
 	interval := testutil.EnvDuration(t, "SLAWATCH_LOAD_INTERVAL", time.Second)
 	run := time.Duration(seconds) * time.Second
 	urls := testutil.StartLoadTargets(t, n)

@@ -10,10 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/slawatch/slawatch/internal/testutil"
 	"github.com/slawatch/slawatch/probe"
 	"github.com/slawatch/slawatch/uptime"
 )
@@ -45,14 +45,14 @@ func TestLoadStoreGrowth(t *testing.T) {
 	if os.Getenv("SLAWATCH_LOAD") == "" {
 		t.Skip("set SLAWATCH_LOAD=1 to run the load test")
 	}
-	n := growthEnvInt(t, "SLAWATCH_GROWTH_ENDPOINTS", 50)
-	days := growthEnvInt(t, "SLAWATCH_GROWTH_DAYS", 45)
-	interval := growthEnvDuration(t, "SLAWATCH_GROWTH_INTERVAL", 30*time.Second)
-	retention := growthEnvDuration(t, "SLAWATCH_GROWTH_RETENTION", 30*24*time.Hour)
+	n := testutil.EnvInt(t, "SLAWATCH_GROWTH_ENDPOINTS", 50)
+	days := testutil.EnvInt(t, "SLAWATCH_GROWTH_DAYS", 45)
+	interval := testutil.EnvDuration(t, "SLAWATCH_GROWTH_INTERVAL", 30*time.Second)
+	retention := testutil.EnvDuration(t, "SLAWATCH_GROWTH_RETENTION", 30*24*time.Hour)
 	// 0: transactions of 1,000 results, the fastest way through the run.
 	// 1s: a transaction per simulated second, as the daemon flushes, for
 	// the disk writes per result at a given load.
-	flushEvery := growthEnvDuration(t, "SLAWATCH_GROWTH_FLUSH", 0)
+	flushEvery := testutil.EnvDuration(t, "SLAWATCH_GROWTH_FLUSH", 0)
 	const (
 		batch         = 1000 // results per transaction, the Writer's default MaxBatch
 		failRate      = 0.005
@@ -120,7 +120,7 @@ func TestLoadStoreGrowth(t *testing.T) {
 	wall0 := time.Now()
 	for h := 1; h <= days*24; h++ {
 		now := start.Add(time.Duration(h) * time.Hour)
-		w0, c0, io0 := time.Now(), growthCPU(), readGrowthIO()
+		w0, c0, io0 := time.Now(), testutil.CPUTime(), readGrowthIO()
 		for ; ; tick++ {
 			base := start.Add(time.Duration(tick) * interval)
 			if !base.Before(now) {
@@ -183,11 +183,11 @@ func TestLoadStoreGrowth(t *testing.T) {
 		dw := time.Since(w0)
 		ingestWall += dw
 		dayWall += dw
-		ingestCPU += growthCPU() - c0
+		ingestCPU += testutil.CPUTime() - c0
 		io = io.add(readGrowthIO().sub(io0))
 
 		// The daemon prunes once an hour, with now minus the retention.
-		p0, pc0 := time.Now(), growthCPU()
+		p0, pc0 := time.Now(), testutil.CPUTime()
 		np, err := s.PruneResults(ctx, now.Add(-retention))
 		if err != nil {
 			t.Fatal(err)
@@ -197,7 +197,7 @@ func TestLoadStoreGrowth(t *testing.T) {
 			pruneRuns++
 			pruneWall += pd
 			pruneMax = max(pruneMax, pd)
-			pruneCPU += growthCPU() - pc0
+			pruneCPU += testutil.CPUTime() - pc0
 			pruned += np
 		}
 		// Hourly: the daemon never truncates the WAL, so its size between
@@ -448,36 +448,3 @@ func (g growthIO) add(o growthIO) growthIO {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
-
-// growthCPU is the process's user and system CPU time.
-func growthCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func growthEnvInt(t *testing.T, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		t.Fatalf("%s=%q: want a positive integer", name, v)
-	}
-	return n
-}
-
-func growthEnvDuration(t *testing.T, name string, def time.Duration) time.Duration {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		t.Fatalf("%s=%q: want a positive duration such as 30s or 720h", name, v)
-	}
-	return d
-}

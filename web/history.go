@@ -53,22 +53,8 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	now := s.opts.Now()
-	from, to := now.Add(-24*time.Hour), now
-	var err error
-	if v := q.Get("from"); v != "" {
-		if from, err = queryTime(v); err != nil {
-			writeError(w, http.StatusBadRequest, "from: "+err.Error())
-			return
-		}
-	}
-	if v := q.Get("to"); v != "" {
-		if to, err = queryTime(v); err != nil {
-			writeError(w, http.StatusBadRequest, "to: "+err.Error())
-			return
-		}
-	}
-	if !to.After(from) {
-		writeError(w, http.StatusBadRequest, "to must be after from")
+	from, to, ok := queryRange(w, q, now.Add(-24*time.Hour), now)
+	if !ok {
 		return
 	}
 	probeName := q.Get("probe")

@@ -87,22 +87,8 @@ func (s *Server) addMaintenance(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listMaintenance(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	now := s.opts.Now()
-	from, to := now.Add(-30*24*time.Hour), now.Add(30*24*time.Hour)
-	var err error
-	if v := q.Get("from"); v != "" {
-		if from, err = queryTime(v); err != nil {
-			writeError(w, http.StatusBadRequest, "from: "+err.Error())
-			return
-		}
-	}
-	if v := q.Get("to"); v != "" {
-		if to, err = queryTime(v); err != nil {
-			writeError(w, http.StatusBadRequest, "to: "+err.Error())
-			return
-		}
-	}
-	if !to.After(from) {
-		writeError(w, http.StatusBadRequest, "to must be after from")
+	from, to, ok := queryRange(w, q, now.Add(-30*24*time.Hour), now.Add(30*24*time.Hour))
+	if !ok {
 		return
 	}
 	if to.Sub(from) > maxListSpan {

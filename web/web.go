@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -506,6 +507,30 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bo
 		writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
 	}
 	return false
+}
+
+// queryRange reads the from and to parameters (defaults from and to when
+// left out); on a bad time or an empty range it answers 400 and reports
+// false.
+func queryRange(w http.ResponseWriter, q url.Values, from, to time.Time) (time.Time, time.Time, bool) {
+	var err error
+	if v := q.Get("from"); v != "" {
+		if from, err = queryTime(v); err != nil {
+			writeError(w, http.StatusBadRequest, "from: "+err.Error())
+			return from, to, false
+		}
+	}
+	if v := q.Get("to"); v != "" {
+		if to, err = queryTime(v); err != nil {
+			writeError(w, http.StatusBadRequest, "to: "+err.Error())
+			return from, to, false
+		}
+	}
+	if !to.After(from) {
+		writeError(w, http.StatusBadRequest, "to must be after from")
+		return from, to, false
+	}
+	return from, to, true
 }
 
 func queryTime(v string) (time.Time, error) {

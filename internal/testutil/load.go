@@ -35,7 +35,7 @@ const loadTargetsEnv = "SLAWATCH_LOAD_TARGETS"
 // loopback (each answers 200 "ok"), prints their URLs and returns when its
 // stdin closes; otherwise it skips.
 func ServeLoadTargets(t *testing.T) {
-	n := EnvInt(loadTargetsEnv, 0)
+	n := EnvInt(t, loadTargetsEnv, 0)
 	if n == 0 {
 		t.Skip("child process of the load tests")
 	}
@@ -121,7 +121,7 @@ func Floor(t testing.TB, urls []string, count int64, run time.Duration, concurre
 			u := urls[i%n] // not i in the goroutine: the loop moves it on
 			wg.Go(func() {
 				defer func() { <-sem }()
-				if err := bareGet(context.Background(), client, u); err != nil {
+				if err := BareGet(context.Background(), client, u); err != nil {
 					fFailed.Add(1)
 					return
 				}
@@ -143,8 +143,8 @@ func Floor(t testing.TB, urls []string, count int64, run time.Duration, concurre
 	return perGet
 }
 
-// bareGet is one GET read to the end, with the probes' 5 s timeout.
-func bareGet(ctx context.Context, client *http.Client, url string) error {
+// BareGet is one GET read to the end, with the probes' 5 s timeout.
+func BareGet(ctx context.Context, client *http.Client, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -226,12 +226,19 @@ func Pct(sorted []time.Duration, p int) time.Duration {
 	return sorted[min(max(i-1, 0), len(sorted)-1)].Round(10 * time.Microsecond)
 }
 
-// EnvInt is the integer in the environment variable name, or def.
-func EnvInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
+// EnvInt is the integer in the environment variable name, or def when it
+// is unset; a value that is not a positive integer fails the test.
+func EnvInt(t testing.TB, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
 	}
-	return def
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		t.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
 }
 
 // EnvDuration is the duration in the environment variable name, or def
