@@ -64,21 +64,12 @@ func TestE2EFullDiskMakesDaemonNotReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := startDaemon(t, cfg, addr)
-	ready := func() (int, string) {
-		resp, err := http.Get("http://" + addr + "/-/ready")
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
 
 	// Fill the disk.
 	filler := filepath.Join(disk, "filler")
 	_ = exec.Command("dd", "if=/dev/zero", "of="+filler, "bs=64k").Run() // stops at "No space left"
 	testutil.Eventually(t, 20*time.Second, "not ready on a full disk", func() bool {
-		code, body := ready()
+		code, body := readyz(addr)
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "cannot be written")
 	})
 	// Still serving: health and the API answer.
@@ -89,7 +80,7 @@ func TestE2EFullDiskMakesDaemonNotReady(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 20*time.Second, "ready again with room", func() bool { code, _ := ready(); return code == 200 })
+	testutil.Eventually(t, 20*time.Second, "ready again with room", func() bool { code, _ := readyz(addr); return code == 200 })
 	d.stop(t)
 }
 
